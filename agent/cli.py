@@ -12,9 +12,13 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:
+    from agent.coach import Answer
+    from agent.settings import AttuneSettings
 
 DISCLAIMER = (
     "Attune is a coach, not a therapist. If you or someone else is in danger, call your local emergency "
@@ -80,7 +84,7 @@ def _version() -> str:
         return "unknown"
 
 
-def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _settings(args: argparse.Namespace) -> AttuneSettings:
     from agent.settings import load_settings
 
     try:
@@ -130,7 +134,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
-def _answer_json(answer) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _answer_json(answer: Answer) -> dict[str, object]:
     from agent.prompts import GENERAL_ADVICE_NOTE
 
     t = answer.timings

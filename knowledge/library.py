@@ -52,6 +52,8 @@ class Library:
 
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Bumped on every write through this object, so caches over the contents know when to rebuild.
+        self.generation = 0
         self.embeddings = embeddings
         self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
         self._collection = self._client.get_or_create_collection(
@@ -84,12 +86,15 @@ class Library:
             )
         if stale:
             self._collection.delete(ids=sorted(stale))
+        if new or stale:
+            self.generation += 1
         return len(new), len(stale)
 
     def delete_source(self, source: str) -> int:
         ids = self.ids_for_source(source)
         if ids:
             self._collection.delete(ids=sorted(ids))
+            self.generation += 1
         return len(ids)
 
     def all_chunks(self) -> list[StoredChunk]:

@@ -56,19 +56,24 @@ class HybridRetriever:
         self.top_k = top_k
         self.fetch_k = fetch_k
         self.min_relevance = min_relevance
-        self._bm25_count = -1
+        self._bm25_version: tuple[int, int] | None = None
         self._bm25: object | None = None
         self._chunks: list[StoredChunk] = []
+        self._terms: list[set[str]] = []
 
     def _bm25_index(self) -> tuple[object | None, list[StoredChunk]]:
-        count = self.library.count()
-        if count != self._bm25_count:
-            from rank_bm25 import BM25Okapi
+        # Rebuilt when this process wrote to the library or the count changed (another process ingested).
+        version = (self.library.generation, self.library.count())
+        if version != self._bm25_version:
+            from rank_bm25 import BM25Plus
 
             self._chunks = self.library.all_chunks()
             corpus = [tokenize(f"{c.section} {c.text}") for c in self._chunks]
-            self._bm25 = BM25Okapi(corpus) if corpus else None
-            self._bm25_count = count
+            self._terms = [set(doc) for doc in corpus]
+            # BM25+ keeps every IDF positive; Okapi's turns negative for a word in most passages, which
+            # inverts the ranking of a small library (one or two documents).
+            self._bm25 = BM25Plus(corpus) if corpus else None
+            self._bm25_version = version
         return self._bm25, self._chunks
 
     def keyword_ranking(self, query: str) -> list[StoredChunk]:
@@ -77,8 +82,9 @@ class HybridRetriever:
         if bm25 is None or not terms:
             return []
         scores = bm25.get_scores(terms)  # type: ignore[attr-defined]
-        order = np.argsort(-scores)[: self.fetch_k]
-        return [chunks[i] for i in order if scores[i] > 0]
+        wanted = set(terms)
+        matching = [i for i in np.argsort(-scores, kind="stable") if self._terms[i] & wanted]
+        return [chunks[i] for i in matching[: self.fetch_k]]
 
     def retrieve(self, query: str) -> list[Passage]:
         """Up to top_k passages, best first, each at least `min_relevance` similar to the query."""

@@ -24,3 +24,15 @@ def test_hybrid_retrieval_returns_titled_sectioned_passages(library):
 def test_nothing_relevant_gives_no_passages(library):
     ingest(library, progress=False)
     assert HybridRetriever(library, min_relevance=0.3).retrieve("quantum chromodynamics lattice gauge") == []
+
+
+def test_keyword_index_follows_changes_that_keep_the_count(library, tmp_path):
+    doc = tmp_path / "a.md"
+    doc.write_text("# A\n\nGratitude rituals bring couples closer every single week.\n")
+    ingest(library, [doc], progress=False)
+    retriever = HybridRetriever(library, min_relevance=-1.0)
+    assert "gratitude" in retriever.keyword_ranking("gratitude rituals")[0].text.lower()
+    doc.write_text("# A\n\nApologies work best without excuses attached to them.\n")
+    ingest(library, [doc], progress=False)
+    assert library.count() == 1
+    assert "apologies" in retriever.keyword_ranking("apologies excuses")[0].text.lower()
