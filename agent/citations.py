@@ -30,6 +30,7 @@ class CitationFilter:
         self._pending = ""  # text not yet decided on: a partial marker, or a sentence end
         self._sentence = ""  # the current sentence as shown so far
         self._sentence_cited = False
+        self._swallow_space = False  # set after dropping a marker at a line start
 
     def _valid(self, n: int) -> bool:
         return 1 <= n <= self.n_passages
@@ -66,12 +67,24 @@ class CitationFilter:
         self._pending += delta
         out: list[str] = []
         while self._pending:
+            if self._swallow_space:
+                self._swallow_space = False
+                if self._pending[0] == " ":
+                    self._pending = self._pending[1:]
+                    continue
             text = self._pending
             if _SPACE_BRACKET.match(text):
                 match = _MARKER_AFTER_SPACE.match(text)
                 if match:
-                    out.append(self._take_marker(match))
-                    self._pending = text[match.end():]
+                    shown = self._take_marker(match)
+                    rest = text[match.end():]
+                    if not shown:
+                        if self._sentence[-1:].isdigit() or self._sentence.endswith("["):
+                            shown = self._emit(" ")  # never let the text around a dropped marker form a new one
+                        elif not self._sentence or self._sentence[-1].isspace():
+                            self._swallow_space = True  # "\n[9] Next" -> "\nNext"
+                    out.append(shown)
+                    self._pending = rest
                 elif _PARTIAL_AFTER_SPACE.fullmatch(text):
                     break  # a marker may still be arriving
                 else:
@@ -99,9 +112,13 @@ class CitationFilter:
                 cut = next((i for i, c in enumerate(text) if c == "[" or c in _SENTENCE_END), len(text))
                 chunk = text[:cut]
                 if cut == len(text) or text[cut] == "[":
-                    chunk = chunk.rstrip()  # trailing space waits to see whether a marker follows
+                    chunk = chunk.rstrip(" \t")  # a trailing space waits to see whether a marker follows
                 out.append(self._emit(chunk))
                 self._pending = text[len(chunk):]
+            if self._pending == text:
+                # Every branch above consumes text or breaks; this guard keeps a future edit from looping.
+                out.append(self._emit(text[0]))
+                self._pending = text[1:]
         return "".join(out)
 
     def finish(self) -> str:

@@ -47,3 +47,29 @@ def test_numbers_ellipses_and_unfinished_markers():
 
 def test_brackets_that_are_not_markers_are_kept():
     assert run("A [note] stays.")[0] == "A [note] stays."
+
+
+def test_a_marker_at_the_start_of_a_line():
+    assert run("Hello\n[1] there.\n\n[5] Next.")[0] == "Hello\n[1] there.\n\nNext."
+
+
+def test_any_stream_terminates_and_keeps_only_valid_markers():
+    import random
+
+    rng = random.Random(42)
+    alphabet = ["[", "]", "1", "2", "9", ".", "!", "?", " ", "\n", "\t", "a", "word", "[1]", "[3]", "...", "\u2019"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        pieces = []
+        i = 0
+        while i < len(text):  # cut into random-sized deltas, as a tokenizer would
+            j = i + rng.randint(1, 4)
+            pieces.append(text[i:j])
+            i = j
+        f = CitationFilter(2, attribute=lambda s: 1)
+        shown = "".join(f.feed(p) for p in pieces) + f.finish()
+        assert {int(n) for n in re.findall(r"\[(\d+)\]", shown)} <= {1, 2}, (text, shown)
+        assert set(f.cited) <= {1, 2}
+        letters = re.sub(r"\[\d+\]|\s", "", shown)
+        original = re.sub(r"\[\d+\]|\s", "", text)
+        assert letters == re.sub(r"\[\d{0,3}$", "", original) or letters in original, (text, shown)
