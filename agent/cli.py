@@ -70,8 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_ask.add_argument("question", help="your question, in quotes")
     p_ask.add_argument("--json", action="store_true", help="print one JSON object instead of streaming text")
-    p_ask.add_argument("--model", type=Path, help="a .gguf file to use instead of the bundled model")
-    p_ask.add_argument("--top-k", type=int, help="how many passages to give the model (default 4)")
+    p_ask.add_argument(
+        "--model", type=Path, metavar="FILE.gguf", help="a GGUF model file to use instead of the bundled model"
+    )
+    p_ask.add_argument("--top-k", type=int, metavar="N", help="how many passages to give the model (default 4)")
     return parser
 
 

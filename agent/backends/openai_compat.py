@@ -1,19 +1,45 @@
 """An OpenAI-compatible server (llama.cpp server, vLLM, ...) as the chat model.
 
-For deployments where many people share one model server.
+For deployments where many people share one model server. An unreachable server becomes a one-line
+`BackendUnavailable` that names the URL.
 """
 
 from __future__ import annotations
 
-from langchain_core.language_models.chat_models import BaseChatModel
+from collections.abc import Iterator
+from typing import Any
 
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
+
+from agent.backends import BackendUnavailable
 from agent.settings import AttuneSettings
 
 
 def make_openai_model(settings: AttuneSettings) -> BaseChatModel:
+    import openai
     from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(
+    def unreachable(exc: Exception) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"cannot reach the model server at {settings.llm_base_url} ({exc}); "
+            "start it, or unset ATTUNE_LLM_BASE_URL to use the in-process model"
+        )
+
+    class ServerChatModel(ChatOpenAI):
+        def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+            try:
+                yield from super()._stream(*args, **kwargs)
+            except openai.APIConnectionError as exc:
+                raise unreachable(exc) from None
+
+        def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
+            try:
+                return super()._generate(*args, **kwargs)
+            except openai.APIConnectionError as exc:
+                raise unreachable(exc) from None
+
+    return ServerChatModel(
         base_url=settings.llm_base_url,
         api_key=settings.llm_api_key,  # type: ignore[arg-type]
         model=settings.llm_model,
