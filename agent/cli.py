@@ -171,9 +171,9 @@ def _answer_json(answer: Answer) -> dict[str, object]:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from agent.backends import make_chat_model
     from agent.coach import BadQuestion, clean_question
     from agent.prompts import GENERAL_ADVICE_NOTE
-    from agent.backends import make_chat_model
     from agent.runtime import build_coach, ingest_into, open_library
 
     settings = _settings(args)

@@ -100,22 +100,24 @@ class Library:
     def all_chunks(self) -> list[StoredChunk]:
         got = self._collection.get(include=["documents", "metadatas"])
         return [
-            _stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [])
+            _stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         ]
 
     def nearest(self, vector: Sequence[float], n: int) -> list[tuple[StoredChunk, float]]:
         """The n chunks nearest to the vector, with their cosine similarity."""
         if self.count() == 0:
             return []
+        queries: list[Sequence[float]] = [list(vector)]
         got = self._collection.query(
-            query_embeddings=[list(vector)],
+            query_embeddings=queries,
             n_results=min(n, self.count()),
             include=["documents", "metadatas", "distances"],
         )
         return [
             (_stored(i, d, m), 1.0 - float(dist))
             for i, d, m, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]  # type: ignore[index]
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],  # type: ignore[index]
+                strict=True,
             )
         ]
 
@@ -123,7 +125,7 @@ class Library:
         if not ids:
             return {}
         got = self._collection.get(ids=list(ids), include=["embeddings"])
-        return {i: list(v) for i, v in zip(got["ids"], got["embeddings"])}  # type: ignore[arg-type]
+        return {i: list(v) for i, v in zip(got["ids"], got["embeddings"], strict=True)}  # type: ignore[arg-type]
 
 
 def _stored(cid: str, text: str | None, meta: object) -> StoredChunk:

@@ -22,7 +22,9 @@ def chunk_id(source: str, section: str, text: str) -> str:
 def split_markdown(markdown: str, source: str, chunk_size: int = 900, chunk_overlap: int = 120) -> list[Chunk]:
     by_heading = MarkdownHeaderTextSplitter(headers_to_split_on=_HEADERS, strip_headers=True)
     by_size = RecursiveCharacterTextSplitter(
-        chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), separators=["\n\n", "\n", ". ", " ", ""]
+        chunk_size=chunk_size,
+        chunk_overlap=min(chunk_overlap, chunk_size // 2),
+        separators=["\n\n", "\n", ". ", " ", ""],
     )
     chunks: list[Chunk] = []
     seen: set[str] = set()

@@ -2,7 +2,12 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.clean import clean_text, is_clutter_line, is_placeholder_latin, text_to_markdown
+from knowledge.clean import (
+    clean_text,
+    is_clutter_line,
+    is_placeholder_latin,
+    text_to_markdown,
+)
 from knowledge.ingest import bundled_files
 
 # Real lines from the articles our user gave us.

@@ -4,7 +4,12 @@ import pytest
 
 from agent.backends.fake import ScriptedChatModel
 from agent.coach import BadQuestion, Coach, clean_question
-from agent.followup import ConversationTurn, is_follow_up, standalone_by_model, standalone_by_rules
+from agent.followup import (
+    ConversationTurn,
+    is_follow_up,
+    standalone_by_model,
+    standalone_by_rules,
+)
 from knowledge.ingest import ingest
 from knowledge.retrieve import HybridRetriever
 

@@ -5,7 +5,10 @@ from knowledge.split import split_markdown
 
 
 def test_split_keeps_sections_and_derives_ids_from_content():
-    md = "# T\n\n## Listening\n\nPut the phone away and look at them.\n\n### 1. Reflect\n\nSay back what you heard them say.\n"
+    md = (
+        "# T\n\n## Listening\n\nPut the phone away and look at them.\n\n"
+        "### 1. Reflect\n\nSay back what you heard them say.\n"
+    )
     a = split_markdown(md, "s")
     assert [c.section for c in a] == ["Listening", "Listening › 1. Reflect"]
     assert [c.id for c in a] == [c.id for c in split_markdown(md, "s")]

@@ -12,7 +12,8 @@ def write(tmp_path: Path, name: str, data: bytes | str) -> Path:
 
 
 def test_markdown_front_matter_gives_the_title(tmp_path):
-    doc = load_document(write(tmp_path, "a.md", "---\ntitle: Repair After a Fight\n---\n\n## Start\n\nSay sorry for your part first and mean it.\n"))
+    text = "---\ntitle: Repair After a Fight\n---\n\n## Start\n\nSay sorry for your part first and mean it.\n"
+    doc = load_document(write(tmp_path, "a.md", text))
     assert doc.title == "Repair After a Fight"
     assert doc.markdown.startswith("## Start")
     assert doc.source == str((tmp_path / "a.md").resolve())
