@@ -105,12 +105,13 @@ class Library:
 
     def nearest(self, vector: Sequence[float], n: int) -> list[tuple[StoredChunk, float]]:
         """The n chunks nearest to the vector, with their cosine similarity."""
-        if self.count() == 0:
+        count = self.count()
+        if count == 0:
             return []
         queries: list[Sequence[float]] = [list(vector)]
         got = self._collection.query(
             query_embeddings=queries,
-            n_results=min(n, self.count()),
+            n_results=min(n, count),
             include=["documents", "metadatas", "distances"],
         )
         return [

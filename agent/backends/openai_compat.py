@@ -7,6 +7,7 @@ For deployments where many people share one model server. An unreachable server 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -20,24 +21,24 @@ def make_openai_model(settings: AttuneSettings) -> BaseChatModel:
     import openai
     from langchain_openai import ChatOpenAI
 
-    def unreachable(exc: Exception) -> BackendUnavailable:
-        return BackendUnavailable(
-            f"cannot reach the model server at {settings.llm_base_url} ({exc}); "
-            "start it, or unset ATTUNE_LLM_BASE_URL to use the in-process model"
-        )
+    @contextmanager
+    def server_reachable() -> Iterator[None]:
+        try:
+            yield
+        except openai.APIConnectionError as exc:
+            raise BackendUnavailable(
+                f"cannot reach the model server at {settings.llm_base_url} ({exc}); "
+                "start it, or unset ATTUNE_LLM_BASE_URL to use the in-process model"
+            ) from None
 
     class ServerChatModel(ChatOpenAI):
         def _stream(self, *args: Any, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-            try:
+            with server_reachable():
                 yield from super()._stream(*args, **kwargs)
-            except openai.APIConnectionError as exc:
-                raise unreachable(exc) from None
 
         def _generate(self, *args: Any, **kwargs: Any) -> ChatResult:
-            try:
+            with server_reachable():
                 return super()._generate(*args, **kwargs)
-            except openai.APIConnectionError as exc:
-                raise unreachable(exc) from None
 
     return ServerChatModel(
         base_url=settings.llm_base_url,
