@@ -10,9 +10,9 @@ import json
 import logging
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -74,7 +74,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", type=Path, metavar="FILE.gguf", help="a GGUF model file to use instead of the bundled model"
     )
     p_ask.add_argument("--top-k", type=int, metavar="N", help="how many passages to give the model (default 4)")
+    p_ask.add_argument(
+        "--candidates",
+        type=int,
+        metavar="N",
+        help="rubric-guided: redraft up to N times when the answer falls short of the rubric (shown whole, "
+        "not streamed; default 1)",
+    )
+    p_ingest.set_defaults(handler=cmd_ingest)
+    p_ask.set_defaults(handler=cmd_ask)
+    for register in _plugin_commands():
+        register(sub)
     return parser
+
+
+def _plugin_commands() -> list[Callable[[Any], None]]:
+    """Subcommands registered by Attune's other packages (`attune.commands` entry points), e.g. `attune eval`.
+
+    The agent must not import eval or ui, yet `attune` is one command: like llm's plugins, each package adds its
+    own subparser, and only `pip install` wires them together.
+    """
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group="attune.commands"), key=lambda ep: ep.name)]
 
 
 def _version() -> str:
@@ -86,13 +108,14 @@ def _version() -> str:
         return "unknown"
 
 
-def _settings(args: argparse.Namespace) -> AttuneSettings:
+def settings_from_args(args: argparse.Namespace) -> AttuneSettings:
     from agent.settings import load_settings
 
     try:
         return load_settings(
             model_path=getattr(args, "model", None),
             top_k=getattr(args, "top_k", None),
+            candidates=getattr(args, "candidates", None),
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -103,7 +126,7 @@ def _settings(args: argparse.Namespace) -> AttuneSettings:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from agent.runtime import ingest_into, open_library
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     library = open_library(settings)
     report = ingest_into(library, settings, args.paths or None, prune=args.prune, progress=not args.json)
     if args.json:
@@ -160,6 +183,8 @@ def _answer_json(answer: Answer) -> dict[str, object]:
             for n, p in enumerate(answer.sources, 1)
         ],
         "cited": answer.cited,
+        "scores": answer.scores.to_json() if answer.scores else None,
+        "drafts": len(answer.drafts) or 1,
         "timings": {
             "retrieval_ms": round(t.retrieval_ms, 1),
             "first_token_ms": round(t.first_token_ms, 1),
@@ -176,7 +201,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from agent.prompts import GENERAL_ADVICE_NOTE
     from agent.runtime import build_coach, ingest_into, open_library
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     try:
         clean_question(args.question, settings.max_question_chars)  # refuse before loading anything
     except BadQuestion as exc:
@@ -203,6 +228,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
             mark = "" if n in answer.cited else "  (not cited)"
             print(f"  [{n}] {p.title}{' - ' + p.section if p.section else ''}{mark}")
             print(textwrap.indent(textwrap.shorten(p.text, 220, placeholder=" ..."), "      "))
+    if answer.scores:
+        e, nb = answer.scores.empathy, answer.scores.non_blame
+        print(
+            f"\nRubric: empathy {e.emotional_reactions.level}/{e.interpretations.level}/{e.explorations.level} "
+            f"(reactions/interpretations/explorations, 0-2), non-blame {nb.score:.2f}"
+            + (f", flagged: {', '.join(nb.horsemen)}" if nb.flagged else "")
+        )
     return EXIT_OK
 
 
@@ -215,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handler = {"ingest": cmd_ingest, "ask": cmd_ask}[args.command]
+    handler = args.handler
     try:
         return handler(args)
     except UsageError as exc:

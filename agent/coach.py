@@ -10,6 +10,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -19,6 +20,7 @@ from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
 from agent.prompts import COACH_SYSTEM, question_message
 from agent.settings import AttuneSettings
+from eval.rubric import RubricScore, Scorer
 from knowledge.retrieve import HybridRetriever
 from knowledge.types import Passage
 
@@ -55,6 +57,15 @@ class AnswerTimings:
 
 
 @dataclass
+class Draft:
+    """One candidate answer and its rubric score, kept so reports can show what guidance changed."""
+
+    text: str
+    cited: list[int]
+    scores: RubricScore | None = None
+
+
+@dataclass
 class Answer:
     question: str
     standalone_question: str
@@ -62,6 +73,8 @@ class Answer:
     sources: list[Passage]
     cited: list[int]
     timings: AnswerTimings = field(default_factory=AnswerTimings)
+    scores: RubricScore | None = None
+    drafts: list[Draft] = field(default_factory=list)  # every candidate, in order, when guided; the first is greedy
 
     @property
     def grounded(self) -> bool:
@@ -91,11 +104,31 @@ class AnswerStream:
         return self.answer
 
 
+def meets_bar(score: RubricScore) -> bool:
+    """Good enough to stop looking: no blame, and every empathy mechanism present at least weakly."""
+    return not score.non_blame.flagged and min(score.empathy.levels().values()) >= 1
+
+
+def rank_key(score: RubricScore) -> tuple[float, int, float]:
+    return (
+        score.non_blame.score,
+        score.empathy.total,
+        sum(getattr(score.empathy, m).confidence for m in score.empathy.levels()),
+    )
+
+
 class Coach:
-    def __init__(self, model: BaseChatModel, retriever: HybridRetriever, settings: AttuneSettings) -> None:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        retriever: HybridRetriever,
+        settings: AttuneSettings,
+        scorer: Scorer | None = None,
+    ) -> None:
         self.model = model
         self.retriever = retriever
         self.settings = settings
+        self.scorer = scorer  # scores every answer; with settings.candidates > 1 it also picks the best
 
     def standalone(self, question: str, history: Sequence[ConversationTurn]) -> str:
         if self.settings.condense == "model":
@@ -125,15 +158,26 @@ class Coach:
 
         return attribute
 
-    def ask(self, question: str, history: Sequence[ConversationTurn] = ()) -> AnswerStream:
-        """Start answering; raises `BadQuestion` before any work when the question is refused."""
+    def ask(
+        self, question: str, history: Sequence[ConversationTurn] = (), candidates: int | None = None
+    ) -> AnswerStream:
+        """Start answering; raises `BadQuestion` before any work when the question is refused.
+
+        With `candidates` > 1 (and a scorer) the answer is rubric-guided: when the greedy draft falls short of
+        the bar, up to `candidates - 1` sampled alternatives are drafted and the best-scoring one is streamed
+        as a single piece.
+        """
         question = clean_question(question, self.settings.max_question_chars)
+        n = candidates if candidates is not None else self.settings.candidates
         started = time.perf_counter()
         standalone = self.standalone(question, history)
         passages = self.retriever.retrieve(standalone)
         timings = AnswerTimings(retrieval_ms=(time.perf_counter() - started) * 1000)
-        citations = CitationFilter(len(passages), self._attributor(passages) if passages else None)
+        attributor = self._attributor(passages) if passages else None
         messages = self.messages(question, passages, history)
+        if n > 1 and self.scorer is not None:
+            return self._guided(question, standalone, passages, messages, attributor, n, started, timings)
+        citations = CitationFilter(len(passages), attributor)
 
         def chunks() -> Iterator[str]:
             for chunk in self.model.stream(messages):
@@ -152,6 +196,61 @@ class Coach:
 
         def finish(text: str) -> Answer:
             timings.total_ms = (time.perf_counter() - started) * 1000
-            return Answer(question, standalone, text, list(passages), sorted(citations.cited), timings)
+            scores = self.scorer.score(question, text) if self.scorer else None
+            return Answer(question, standalone, text, list(passages), sorted(citations.cited), timings, scores)
+
+        return AnswerStream(list(passages), chunks(), finish)
+
+    def _draft(
+        self,
+        messages: list[BaseMessage],
+        n_passages: int,
+        attributor: Callable[[str], int | None] | None,
+        **sampling: Any,
+    ) -> tuple[str, list[int], int]:
+        citations = CitationFilter(n_passages, attributor)
+        parts, tokens = [], 0
+        for chunk in self.model.stream(messages, **sampling):
+            piece = chunk.content if isinstance(chunk.content, str) else ""
+            if piece:
+                tokens += 1
+                parts.append(citations.feed(piece))
+        parts.append(citations.finish())
+        return "".join(parts).strip(), sorted(citations.cited), tokens
+
+    def _guided(
+        self,
+        question: str,
+        standalone: str,
+        passages: list[Passage],
+        messages: list[BaseMessage],
+        attributor: Callable[[str], int | None] | None,
+        n: int,
+        started: float,
+        timings: AnswerTimings,
+    ) -> AnswerStream:
+        assert self.scorer is not None
+        scorer = self.scorer
+        drafts: list[Draft] = []
+
+        def chunks() -> Iterator[str]:
+            for k in range(n):
+                # The first draft is the ordinary greedy answer; the others are sampled with new seeds.
+                sampling: dict[str, Any] = (
+                    {} if k == 0 else {"temperature": self.settings.guided_temperature, "seed": self.settings.seed + k}
+                )
+                text, cited, tokens = self._draft(messages, len(passages), attributor, **sampling)
+                timings.tokens += tokens
+                drafts.append(Draft(text, cited, scorer.score(question, text)))
+                if meets_bar(drafts[-1].scores):  # type: ignore[arg-type]
+                    break
+            best = max(drafts, key=lambda d: rank_key(d.scores))  # type: ignore[arg-type]
+            timings.first_token_ms = (time.perf_counter() - started) * 1000
+            yield best.text
+
+        def finish(text: str) -> Answer:
+            timings.total_ms = (time.perf_counter() - started) * 1000
+            best = next(d for d in drafts if d.text == text)
+            return Answer(question, standalone, text, list(passages), best.cited, timings, best.scores, drafts)
 
         return AnswerStream(list(passages), chunks(), finish)

@@ -5,14 +5,17 @@ The CLI and the web UI both build through here, so they run the same pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from agent.backends import make_chat_model
 from agent.coach import Coach
 from agent.settings import AttuneSettings
+from eval.rubric import FastScorer
 from knowledge.embeddings import make_embeddings
 from knowledge.ingest import ingest
 from knowledge.library import LazyEmbeddings, Library
@@ -44,9 +47,21 @@ def ingest_into(
     )
 
 
+def make_embed(settings: AttuneSettings, embeddings: Embeddings | None = None) -> Callable[[list[str]], np.ndarray]:
+    """Texts -> unit vectors, as the rubric wants them; loads the embedder on first use."""
+    embedder = embeddings or LazyEmbeddings(lambda: make_embeddings(settings.embedding_model_path))
+    return lambda texts: np.asarray(embedder.embed_documents(texts), dtype=np.float64)
+
+
+def make_scorer(settings: AttuneSettings, embeddings: Embeddings | None = None) -> FastScorer:
+    """The rubric's fast scorer, sharing the library's embedder when one is given (one load per process)."""
+    return FastScorer(make_embed(settings, embeddings))
+
+
 def build_coach(
     settings: AttuneSettings, library: Library | None = None, model: BaseChatModel | None = None
 ) -> Coach:
     library = library or open_library(settings)
     retriever = HybridRetriever(library, top_k=settings.top_k, min_relevance=settings.min_relevance)
-    return Coach(model or make_chat_model(settings), retriever, settings)
+    scorer = make_scorer(settings, library.embeddings)
+    return Coach(model or make_chat_model(settings), retriever, settings, scorer)

@@ -92,6 +92,14 @@ class AttuneSettings(BaseSettings):
         description="How a follow-up question is made standalone before retrieval: by rules (right for the "
         "tiny bundled model) or by asking the chat model (better with a 3B+ model).",
     )
+    candidates: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Rubric-guided answering: when above 1, a draft that falls short of the rubric's bar is "
+        "redrafted up to this many times in all and the best-scoring draft is shown (not streamed).",
+    )
+    guided_temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature of the extra drafts.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, in characters.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 

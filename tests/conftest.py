@@ -24,7 +24,7 @@ class HashingEmbeddings(Embeddings):
     """Bag-of-words vectors (hashed, L2-normalised): texts sharing words are similar, so ranking tests
     mean something, unlike random fake embeddings."""
 
-    dims = 256
+    dims = 384  # the dimension of all-MiniLM-L6-v2, which the rubric's empathy model expects
 
     def _embed(self, text: str) -> list[float]:
         vec = [0.0] * self.dims

@@ -133,3 +133,38 @@ def test_bad_input_exits_non_zero_with_one_line(home):
         result = attune(home, *args)
         assert result.returncode == 2, (args, result.stderr)
         assert result.stderr.count("\n") == 1 and needle in result.stderr
+
+
+def test_eval_score_with_the_real_embedder_ranks_empathy_and_blame(tmp_path, home):
+    context = "My partner cancelled our anniversary dinner to work late again and I feel invisible."
+    lines = [
+        {"id": "warm", "context": context, "response": "I'm so sorry, that sounds really painful and lonely. "
+         "It makes sense that you feel invisible when plans you care about keep slipping. "
+         "What would help you feel seen by them right now?"},
+        {"id": "cold", "context": context, "response": "Book a table somewhere else next time."},
+        {"id": "blame", "context": context, "response": "You never stand up for yourself. Grow up."},
+    ]
+    file = tmp_path / "replies.jsonl"
+    file.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    result = attune(home, "eval", "score", str(file))
+    assert result.returncode == 0, result.stderr
+    rows = {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert list(rows) == ["warm", "cold", "blame"]
+    warm, cold, blame = (sum(rows[k]["empathy"].values()) for k in ("warm", "cold", "blame"))
+    assert warm >= 3 and warm > cold
+    assert rows["warm"]["non_blame"]["score"] == rows["cold"]["non_blame"]["score"] == 1.0
+    assert {f["kind"] for f in rows["blame"]["non_blame"]["flags"]} == {"criticism", "contempt"}
+
+
+def test_eval_run_on_the_bundled_model_writes_results_and_report(tmp_path, home, ingested):
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps({"id": "lonely", "question": "How do I tell my partner I feel lonely without "
+                                 "blaming them?", "references": [{"text": "It sounds like you miss them."}]}) + "\n")
+    out = tmp_path / "run"
+    result = attune(home, "eval", "run", "--suite", str(suite), "--out", str(out), "--candidates", "2")
+    assert result.returncode == 0, result.stderr
+    (row,) = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert row["answer"] and row["sources"]
+    assert 1 <= len(row["drafts"]) <= 2
+    assert row["drafts"][0]["scores"]["empathy"].keys() == row["scores"]["empathy"].keys()
+    assert (out / "report.html").is_file() and (out / "criteria.png").stat().st_size > 1000

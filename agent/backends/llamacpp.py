@@ -107,12 +107,14 @@ class LlamaCppChatModel(BaseChatModel):
                 messages=payload,
                 stream=True,
                 max_tokens=kwargs.get("max_tokens", self.max_tokens),
-                temperature=self.temperature,
+                # Per-call overrides: best-of-n sampling varies these; a JSON schema constrains the judge.
+                temperature=kwargs.get("temperature", self.temperature),
                 top_p=self.top_p,
                 top_k=self.top_k,
                 repeat_penalty=self.repeat_penalty,
-                seed=self.seed,
+                seed=kwargs.get("seed", self.seed),
                 stop=stop or [],
+                response_format=_llama_response_format(kwargs.get("response_format")),
             ):
                 choice = part["choices"][0]
                 text = choice["delta"].get("content") or ""
@@ -132,6 +134,13 @@ class LlamaCppChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+
+
+def _llama_response_format(response_format: dict[str, Any] | None) -> dict[str, Any] | None:
+    """OpenAI's `json_schema` response format, as llama-cpp-python spells it (a grammar from the schema)."""
+    if response_format and response_format.get("type") == "json_schema":
+        return {"type": "json_object", "schema": response_format["json_schema"]["schema"]}
+    return response_format
 
 
 def make_llamacpp_model(settings: AttuneSettings) -> BaseChatModel:

@@ -1,0 +1,361 @@
+"""`attune eval`: score replies, run suites, compare runs, and (for developers) train and validate the rubric.
+
+Registered with the `attune` command through the `attune.commands` entry point, so the agent never imports eval.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tomllib
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from agent.cli import EXIT_FAILED, EXIT_OK, OneLineParser, UsageError, settings_from_args
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="score replies with the rubric, run evaluation suites, compare runs",
+        description="The rubric of empathy (EPITOME: emotional reactions, interpretations, explorations, 0-2 each) "
+        "and non-blame (Gottman's four horsemen; 1.0 = no blame), and suites that run the coach and score it.",
+    )
+    p.set_defaults(handler=run_eval)
+    actions = p.add_subparsers(dest="eval_command", metavar="ACTION", parser_class=OneLineParser, required=True)
+
+    score = actions.add_parser(
+        "score",
+        help="score replies from a JSON Lines file",
+        description='Score each line {"id", "context", "response"}; print one JSON line per input, in order.',
+    )
+    score.add_argument("file", type=Path, metavar="FILE.jsonl")
+    score.add_argument("--judge", action="store_true", help="ask the chat model instead of the fast scorer")
+    score.add_argument("--evidence", action="store_true", help="include the evidence spans for empathy levels")
+
+    run = actions.add_parser(
+        "run",
+        help="run the coach over a suite of questions and write results and a report",
+        description='Answer every {"id", "question"} line of the suite, score each answer (and any human '
+        "references), and write OUT/results.jsonl and OUT/report.html with PNG plots.",
+        epilog="Exit status: 0 when done (and, with --check, every threshold met), 1 when a check fails.",
+    )
+    run.add_argument("--suite", type=Path, required=True, metavar="FILE.jsonl")
+    run.add_argument("--out", type=Path, required=True, metavar="DIR")
+    run.add_argument("--model", type=Path, metavar="FILE.gguf", help="a GGUF model instead of the bundled one")
+    run.add_argument(
+        "--candidates",
+        type=int,
+        metavar="N",
+        help="rubric-guided answering: redraft up to N times when a draft falls short (default 3)",
+    )
+    run.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
+    run.add_argument("--check", action="store_true", help="fail when scores fall below eval/thresholds.toml")
+
+    compare = actions.add_parser(
+        "compare", help="compare two runs side by side", description="Write a side-by-side report of two runs."
+    )
+    compare.add_argument("a", type=Path, metavar="RUN_A")
+    compare.add_argument("b", type=Path, metavar="RUN_B")
+    compare.add_argument("--out", type=Path, metavar="DIR", help="where to write it (default: RUN_A/compare)")
+
+    validate = actions.add_parser(
+        "validate",
+        help="measure the rubric against human labels (development data)",
+        description="Cross-validate the empathy model on EPITOME-format data and measure how often the "
+        "non-blame rules flag therapists' answers (CounselChat format).",
+    )
+    validate.add_argument("--epitome", type=Path, metavar="FILE.jsonl")
+    validate.add_argument("--counselchat", type=Path, metavar="FILE.jsonl")
+    validate.add_argument("--folds", type=int, default=5)
+    validate.add_argument(
+        "--judge-sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also score N EPITOME rows (a fixed random sample) with the LLM judge and report its agreement",
+    )
+    validate.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    train = actions.add_parser(
+        "train",
+        help="fit the empathy model on EPITOME-format data (development)",
+        description="Fit the empathy model on all rows of FILE and save it (default: the one Attune ships).",
+    )
+    train.add_argument("--epitome", type=Path, required=True, metavar="FILE.jsonl")
+    train.add_argument("--out", type=Path, metavar="FILE.npz")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from eval.run import SuiteError
+
+    handler = {
+        "score": _score,
+        "run": _run,
+        "compare": _compare,
+        "validate": _validate,
+        "train": _train,
+    }[args.eval_command]
+    try:
+        return handler(args)
+    except SuiteError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _scorer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from agent.runtime import make_scorer
+
+    settings = settings_from_args(args)
+    if getattr(args, "judge", False):
+        from agent.backends import make_chat_model
+        from agent.judge import JudgeScorer
+
+        return JudgeScorer(make_chat_model(settings))
+    return make_scorer(settings)
+
+
+def _score(args: argparse.Namespace) -> int:
+    from agent.judge import JudgeFailed
+    from eval.run import read_score_requests
+
+    requests = read_score_requests(args.file)
+    scorer = _scorer(args)
+    many = getattr(scorer, "score_many", None)
+    failed = 0
+    batch = 32
+    for start in range(0, len(requests), batch):
+        chunk = requests[start : start + batch]
+        if many:
+            scores = many([(r.context, r.response) for r in chunk])
+        else:
+            scores = []
+            for r in chunk:
+                try:
+                    scores.append(scorer.score(r.context, r.response))
+                except JudgeFailed as exc:
+                    failed += 1
+                    print(json.dumps({"id": r.id, "error": str(exc)}), flush=True)
+                    scores.append(None)
+        for r, s in zip(chunk, scores, strict=True):
+            if s is not None:
+                print(json.dumps({"id": r.id, **s.to_json(evidence=args.evidence)}, ensure_ascii=False), flush=True)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _thresholds():  # type: ignore[no-untyped-def]
+    from eval.run import Thresholds
+
+    data = tomllib.loads(files("eval").joinpath("thresholds.toml").read_text(encoding="utf-8"))
+    return Thresholds(**data["default"])
+
+
+def _run(args: argparse.Namespace) -> int:
+    from agent.backends import make_chat_model
+    from agent.runtime import build_coach, ingest_into, open_library
+    from eval.report import write_report
+    from eval.run import check, read_suite, run_suite, summaries
+
+    if args.candidates is not None and not 1 <= args.candidates <= 8:
+        raise UsageError("--candidates must be between 1 and 8")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    cases = read_suite(args.suite)[: args.limit]
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"{args.out} exists and is not a folder")
+    settings = settings_from_args(args)
+    model = make_chat_model(settings)
+    library = open_library(settings)
+    if library.count() == 0:
+        print("The library is empty: indexing the bundled articles first.", file=sys.stderr)
+        ingest_into(library, settings)
+    coach = build_coach(settings, library, model)
+    assert coach.scorer is not None
+    candidates = args.candidates or 3
+    started = time.perf_counter()
+    results = run_suite(cases, lambda q: coach.ask(q, candidates=candidates).result(), coach.scorer, args.out)
+    rows = [r.to_json() for r in results]
+    report = write_report(rows, args.out, title=f"Attune evaluation: {args.suite.name}")
+    groups = summaries(rows)
+    print(
+        f"{len(rows)} answers in {time.perf_counter() - started:.0f} s. Results: {args.out / 'results.jsonl'}; "
+        f"report: {report}"
+    )
+    for name, s in groups.items():
+        print(
+            f"  {name:18} empathy {s.empathy_total:.2f}/6  non-blame {s.non_blame:.3f}  "
+            f"flagged {s.flagged_share:.0%}  (n={s.n})"
+        )
+    if args.check:
+        failures = check(groups["coach"], _thresholds())
+        for f in failures:
+            print(f"check failed: {f}", file=sys.stderr)
+        return EXIT_FAILED if failures else EXIT_OK
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from eval.report import write_comparison
+    from eval.run import read_results
+
+    a, b = read_results(args.a), read_results(args.b)
+    out = args.out or (args.a if args.a.is_dir() else args.a.parent) / "compare"
+    names = (args.a.name or "A", args.b.name or "B")
+    if names[0] == names[1]:
+        names = (f"A: {names[0]}", f"B: {names[1]}")
+    path = write_comparison(a, b, names, out)
+    print(f"Comparison of {len(a)} and {len(b)} answers: {path}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from eval.rubric import load_rubric
+    from eval.rubric.nonblame import score_non_blame
+
+    if not args.epitome and not args.counselchat:
+        raise UsageError("give --epitome FILE, --counselchat FILE, or both")
+    if args.folds < 2:
+        raise UsageError("--folds must be at least 2")
+    figures: dict[str, Any] = {}
+    if args.epitome:
+        from tqdm import tqdm
+
+        from agent.runtime import make_embed
+        from eval.rubric.train import cross_validate, read_epitome
+
+        rows = read_epitome(_existing(args.epitome))
+        embed = make_embed(settings_from_args(args))
+        started = time.perf_counter()
+        with tqdm(total=args.folds, desc="Cross-validating", unit="fold") as bar:
+            report = cross_validate(rows, embed, folds=args.folds, on_fold=lambda _: bar.update())
+        figures["speed"] = _time_fast_scorer(rows, embed)
+        figures["empathy"] = {
+            "rows": len(rows),
+            "folds": args.folds,
+            "seconds": round(time.perf_counter() - started, 1),
+            "mechanisms": {m: vars(r) for m, r in report.items()},
+        }
+    if args.epitome and args.judge_sample > 0:
+        figures["judge"] = _validate_judge(args)
+    if args.counselchat:
+        spec = load_rubric().non_blame
+        answers = []
+        with _existing(args.counselchat).open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    answers += [a["text"] for a in json.loads(line).get("answers", [])]
+        flagged = [a for a in answers if score_non_blame(a, spec).flagged]
+        figures["non_blame"] = {
+            "answers": len(answers),
+            "flagged": len(flagged),
+            "flag_rate": round(len(flagged) / max(len(answers), 1), 4),
+        }
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return EXIT_OK
+    if "empathy" in figures:
+        e = figures["empathy"]
+        print(f"Empathy model, {e['folds']}-fold cross-validation on {e['rows']} rows ({e['seconds']} s):")
+        print(f"  {'mechanism':22}{'accuracy':>10}{'macro-F1':>10}{'majority acc':>14}{'majority F1':>13}")
+        for m, r in e["mechanisms"].items():
+            print(
+                f"  {m:22}{r['accuracy']:>10.3f}{r['macro_f1']:>10.3f}{r['baseline_accuracy']:>14.3f}"
+                f"{r['baseline_macro_f1']:>13.3f}"
+            )
+    if "speed" in figures:
+        s = figures["speed"]
+        print(f"Fast scorer, one reply at a time after loading: median {s['median_ms']} ms, p95 {s['p95_ms']} ms "
+              f"over {s['replies']} replies.")
+    if "judge" in figures:
+        j = figures["judge"]
+        print(f"LLM judge ({j['model']}) on {j['rows']} sampled rows, {j['failed']} invalid verdicts counted as 0:")
+        for m, r in j["mechanisms"].items():
+            print(f"  {m:22}{r['accuracy']:>10.3f}{r['macro_f1']:>10.3f}")
+    if "non_blame" in figures:
+        n = figures["non_blame"]
+        print(
+            f"Non-blame: {n['flagged']} of {n['answers']} therapists' answers flagged ({n['flag_rate']:.1%})."
+        )
+    return EXIT_OK
+
+
+def _time_fast_scorer(rows: list, embed: Any, n: int = 100) -> dict[str, Any]:
+    import statistics
+
+    from eval.rubric import FastScorer
+
+    scorer = FastScorer(embed)
+    scorer.score(rows[0].context, rows[0].response)  # load the embedder and the model first
+    times = []
+    for row in rows[:n]:
+        started = time.perf_counter()
+        scorer.score(row.context, row.response)
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "replies": len(times),
+        "median_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1),
+    }
+
+
+def _validate_judge(args: argparse.Namespace) -> dict[str, Any]:
+    import random
+
+    from sklearn.metrics import accuracy_score, f1_score
+    from tqdm import tqdm
+
+    from agent.backends import make_chat_model
+    from agent.judge import JudgeFailed, JudgeScorer
+    from eval.rubric import MECHANISMS
+    from eval.rubric.train import read_epitome
+
+    settings = settings_from_args(args)
+    rows = read_epitome(_existing(args.epitome))
+    sample = random.Random(0).sample(rows, min(args.judge_sample, len(rows)))
+    judge = JudgeScorer(make_chat_model(settings))
+    predicted: dict[str, list[int]] = {m: [] for m in MECHANISMS}
+    failed = 0
+    for row in tqdm(sample, desc="Judging", unit="reply"):
+        try:
+            levels = judge.score(row.context, row.response).empathy.levels()
+        except JudgeFailed:
+            failed += 1
+            levels = dict.fromkeys(MECHANISMS, 0)
+        for m in MECHANISMS:
+            predicted[m].append(levels[m])
+    out: dict[str, Any] = {"rows": len(sample), "failed": failed, "mechanisms": {}}
+    out["model"] = str(settings.model_path or settings.llm_base_url or "bundled SmolLM2-135M")
+    for m in MECHANISMS:
+        truth = [r.levels[m] for r in sample]
+        out["mechanisms"][m] = {
+            "accuracy": round(float(accuracy_score(truth, predicted[m])), 3),
+            "macro_f1": round(float(f1_score(truth, predicted[m], average="macro", labels=[0, 1, 2])), 3),
+        }
+    return out
+
+
+def _train(args: argparse.Namespace) -> int:
+    from agent.runtime import make_embed
+    from eval.rubric.empathy import MODEL_FILE
+    from eval.rubric.train import read_epitome, train_empathy_model
+
+    rows = read_epitome(_existing(args.epitome))
+    out = args.out or Path(str(files("eval.rubric").joinpath(MODEL_FILE)))
+    embed = make_embed(settings_from_args(args))
+    started = time.perf_counter()
+    model = train_empathy_model(rows, embed, {"trained_on": args.epitome.name})
+    model.save(out)
+    print(
+        f"Trained on {len(rows)} rows in {time.perf_counter() - started:.0f} s; saved {out} "
+        f"({out.stat().st_size / 1e6:.1f} MB)."
+    )
+    return EXIT_OK
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    return path

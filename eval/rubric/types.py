@@ -1,0 +1,97 @@
+"""The rubric's typed results: empathy levels and non-blame flags, each with the evidence behind it.
+
+Scores cross into the agent, the practice coach and reports, so they are dataclasses with a JSON form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+MECHANISMS: tuple[str, ...] = ("emotional_reactions", "interpretations", "explorations")
+Level = Literal[0, 1, 2]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A span of the scored text and why it counts; `start`/`end` index into that text."""
+
+    span: str
+    start: int
+    end: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class MechanismScore:
+    level: int  # 0 none, 1 weak, 2 strong
+    evidence: tuple[Evidence, ...] = ()
+    confidence: float = 1.0  # the scorer's probability for this level
+
+
+@dataclass(frozen=True)
+class EmpathyScore:
+    emotional_reactions: MechanismScore
+    interpretations: MechanismScore
+    explorations: MechanismScore
+
+    def levels(self) -> dict[str, int]:
+        return {m: getattr(self, m).level for m in MECHANISMS}
+
+    @property
+    def total(self) -> int:
+        """0..6: the sum of the three levels."""
+        return sum(self.levels().values())
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One horseman (or a strength, for antidotes) found in the text, quoting the words that triggered it."""
+
+    kind: str
+    span: str
+    reason: str
+    start: int = 0
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class NonBlameScore:
+    score: float  # 1.0 = no blame at all
+    flags: tuple[Flag, ...] = ()
+    strengths: tuple[Flag, ...] = ()  # antidotes: gentle start-up, I-statements, needs, responsibility
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def horsemen(self) -> list[str]:
+        return sorted({f.kind for f in self.flags})
+
+
+@dataclass(frozen=True)
+class RubricScore:
+    empathy: EmpathyScore
+    non_blame: NonBlameScore
+    rubric_version: int
+    scorer: str = "fast"
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self, *, evidence: bool = True) -> dict[str, object]:
+        """The issue-3 JSON shape; with `evidence`, each mechanism's quoted spans ride along."""
+        out: dict[str, object] = {
+            "empathy": self.empathy.levels(),
+            "non_blame": {
+                "score": round(self.non_blame.score, 3),
+                "flags": [{"kind": f.kind, "span": f.span, "reason": f.reason} for f in self.non_blame.flags],
+            },
+        }
+        if evidence:
+            out["empathy_evidence"] = {
+                m: [{"span": e.span, "reason": e.reason} for e in getattr(self.empathy, m).evidence] for m in MECHANISMS
+            }
+            out["strengths"] = [{"kind": f.kind, "span": f.span, "reason": f.reason} for f in self.non_blame.strengths]
+            out["rubric_version"] = self.rubric_version
+            out["scorer"] = self.scorer
+        return out
