@@ -65,6 +65,12 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 @pytest.fixture
+def hashing_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run in-process embed with the hashing embedder instead of loading MiniLM."""
+    monkeypatch.setattr("agent.runtime.make_embeddings", lambda *_: HashingEmbeddings())
+
+
+@pytest.fixture
 def settings(tmp_path: Path) -> AttuneSettings:
     return AttuneSettings(home=tmp_path / "home", llm_backend="fake", min_relevance=0.1)
 

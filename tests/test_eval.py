@@ -10,7 +10,6 @@ from eval.rubric import EmpathyScore, MechanismScore, RubricScore, load_rubric
 from eval.rubric.nonblame import score_non_blame
 from knowledge.ingest import ingest
 from knowledge.retrieve import HybridRetriever
-from tests.conftest import HashingEmbeddings
 
 SPEC = load_rubric().non_blame
 
@@ -109,11 +108,6 @@ def test_llamacpp_gets_the_schema_in_its_own_format():
 
 
 # -- the CLI, with the hashing embedder standing in for MiniLM and the scripted model for llama.cpp
-
-
-@pytest.fixture
-def hashing_embedder(monkeypatch):
-    monkeypatch.setattr("agent.runtime.make_embeddings", lambda *_: HashingEmbeddings())
 
 
 def run(capsys, *argv):
