@@ -70,7 +70,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     validate.add_argument("--epitome", type=Path, metavar="FILE.jsonl")
     validate.add_argument("--counselchat", type=Path, metavar="FILE.jsonl")
-    validate.add_argument("--folds", type=int, default=5)
+    validate.add_argument(
+        "--folds", type=int, default=5, metavar="K", help="cross-validation folds (default 5; 0 skips it)"
+    )
     validate.add_argument(
         "--judge-sample",
         type=int,
@@ -216,10 +218,10 @@ def _validate(args: argparse.Namespace) -> int:
 
     if not args.epitome and not args.counselchat:
         raise UsageError("give --epitome FILE, --counselchat FILE, or both")
-    if args.folds < 2:
-        raise UsageError("--folds must be at least 2")
+    if args.folds == 1 or args.folds < 0:
+        raise UsageError("--folds must be 0 (skip cross-validation) or at least 2")
     figures: dict[str, Any] = {}
-    if args.epitome:
+    if args.epitome and args.folds:
         from tqdm import tqdm
 
         from agent.runtime import make_embed
