@@ -118,8 +118,13 @@ class EmpathyModel:
                 return cls.load(embed, shipped)
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-        layers = {m: LinearLayer(arrays[f"coef_{m}"], arrays[f"intercept_{m}"]) for m in MECHANISMS}
-        sentence_layers = {m: LinearLayer(arrays[f"scoef_{m}"], arrays[f"sintercept_{m}"]) for m in MECHANISMS}
+        # stored as float16 to keep the file small; widened once here, not on every prediction
+        layers = {
+            m: LinearLayer(arrays[f"coef_{m}"].astype(np.float32), arrays[f"intercept_{m}"]) for m in MECHANISMS
+        }
+        sentence_layers = {
+            m: LinearLayer(arrays[f"scoef_{m}"].astype(np.float32), arrays[f"sintercept_{m}"]) for m in MECHANISMS
+        }
         meta = json.loads(str(arrays["meta"]))
         return cls(embed, arrays["idf_word"], arrays["idf_char"], arrays["idf_sentence"], sentence_layers, layers, meta)
 
