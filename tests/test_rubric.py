@@ -145,3 +145,20 @@ def test_the_shipped_empathy_model_loads_and_scores_in_batches():
         assert set(s.empathy.levels()) == set(MECHANISMS)
         assert all(level in (0, 1, 2) for level in s.empathy.levels().values())
     assert scorer.score_many([]) == []
+
+
+def test_a_shared_message_is_embedded_once():
+    from eval.rubric import FastScorer
+
+    seen = []
+
+    def embed(texts):
+        seen.extend(texts)
+        return _toy_embed(texts)
+
+    scorer = FastScorer(embed)
+    first = scorer.score("I feel alone.", "I'm sorry. What happened?")
+    again = scorer.score("I feel alone.", "I'm sorry. What happened?")
+    scorer.score("I feel alone.", "Another reply.")
+    assert first.empathy.levels() == again.empathy.levels()
+    assert seen.count("I feel alone.") == 1

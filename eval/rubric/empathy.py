@@ -23,6 +23,7 @@ from eval.rubric.types import MECHANISMS, EmpathyScore, Evidence, MechanismScore
 Embed = Callable[[list[str]], np.ndarray]
 
 MODEL_FILE = "empathy_model.npz"
+CONTEXT_CACHE = 256  # messages whose embeddings are kept
 WORD_FEATURES = 2**17
 CHAR_FEATURES = 2**17
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
@@ -109,6 +110,7 @@ class EmpathyModel:
         self.sentence_layers = sentence_layers
         self.layers = layers
         self.meta = meta
+        self._context_vectors: dict[str, np.ndarray] = {}
 
     # -- persistence: plain arrays in an .npz (no pickle), metadata as JSON inside it
     @classmethod
@@ -173,14 +175,20 @@ class EmpathyModel:
     def base_features(self, pairs: Sequence[tuple[str, str]]) -> csr_matrix:
         contexts = [c for c, _ in pairs]
         responses = [r for _, r in pairs]
-        vectors = np.asarray(self.embed(responses + contexts), dtype=np.float64)
+        # Guided drafts, references and practice turns share their message: embed each message once.
+        new_contexts = list(dict.fromkeys(c for c in contexts if c not in self._context_vectors))
+        vectors = np.asarray(self.embed(responses + new_contexts), dtype=np.float64)
         expected = self.embedding_dims
         if expected is not None and vectors.shape[1] != expected:
             raise ValueError(
                 f"the empathy model was trained on {expected}-dimension sentence embeddings (all-MiniLM-L6-v2); "
                 f"the embedder given produces {vectors.shape[1]}"
             )
-        e, p = vectors[: len(pairs)], vectors[len(pairs) :]
+        for c, v in zip(new_contexts, vectors[len(pairs) :], strict=True):
+            if len(self._context_vectors) >= CONTEXT_CACHE:
+                self._context_vectors.pop(next(iter(self._context_vectors)))
+            self._context_vectors[c] = v
+        e, p = vectors[: len(pairs)], np.stack([self._context_vectors[c] for c in contexts])
         hand = np.array([hand_features(r) for r in responses])
         return hstack(
             [
