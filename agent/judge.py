@@ -25,6 +25,7 @@ from eval.rubric import (
     RubricScore,
     load_rubric,
 )
+from eval.rubric.nonblame import blame_score
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +104,9 @@ class JudgeScorer:
             found = _locate(response, f.span, self.rubric.non_blame.horsemen[f.kind].reason)
             if found:  # a quote that is not in the reply is a hallucinated flag
                 flags.append(Flag(f.kind, found[0].span, found[0].reason, found[0].start, found[0].end))
-        score = 1.0
-        for kind in {f.kind for f in flags}:
-            score *= 1.0 - self.rubric.non_blame.horsemen[kind].weight
         return RubricScore(
             empathy=EmpathyScore(**mechanisms),
-            non_blame=NonBlameScore(score=round(score, 4), flags=tuple(flags)),
+            non_blame=NonBlameScore(score=blame_score(flags, self.rubric.non_blame), flags=tuple(flags)),
             rubric_version=self.rubric.version,
             scorer=self.name,
         )

@@ -109,10 +109,6 @@ class CaseResult:
         }
 
 
-def score_json(score: RubricScore) -> dict[str, object]:
-    return score.to_json()
-
-
 def run_suite(
     cases: Sequence[SuiteCase],
     answer: Callable[[str], Answer],
@@ -130,7 +126,7 @@ def run_suite(
             a = answer(case.question)
             scores = a.scores or scorer.score(case.question, a.text)
             refs = [
-                {"text": text, "scores": score_json(s)}
+                {"text": text, "scores": s.to_json()}
                 for text, s in zip(
                     case.references, _score_many(scorer, [(case.question, r) for r in case.references]), strict=True
                 )
@@ -143,8 +139,8 @@ def run_suite(
                     {"n": n, "title": p.title, "section": p.section, "source": p.source, "cited": n in a.cited}
                     for n, p in enumerate(a.sources, 1)
                 ],
-                scores=score_json(scores),
-                drafts=[{"text": d.text, "scores": score_json(d.scores)} for d in a.drafts if d.scores],
+                scores=scores.to_json(),
+                drafts=[{"text": d.text, "scores": d.scores.to_json()} for d in a.drafts if d.scores],
                 references=refs,
                 seconds=round(a.timings.total_ms / 1000, 2),
             )

@@ -6,7 +6,7 @@ Every flag quotes the words that triggered it, so feedback can show the user the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from eval.rubric.spec import NonBlameSpec
 from eval.rubric.types import Flag, NonBlameScore
@@ -62,7 +62,14 @@ def find_strengths(text: str, spec: NonBlameSpec) -> list[Flag]:
 def score_non_blame(text: str, spec: NonBlameSpec) -> NonBlameScore:
     """1.0 when no horseman appears; each distinct horseman multiplies the score by (1 - its weight)."""
     flags = find_flags(text, spec)
+    return NonBlameScore(
+        score=blame_score(flags, spec), flags=tuple(flags), strengths=tuple(find_strengths(text, spec))
+    )
+
+
+def blame_score(flags: Sequence[Flag], spec: NonBlameSpec) -> float:
+    """The rubric's non-blame score for these flags, whoever found them (rules or the judge)."""
     score = 1.0
     for kind in {f.kind for f in flags}:
         score *= 1.0 - spec.horsemen[kind].weight
-    return NonBlameScore(score=round(score, 4), flags=tuple(flags), strengths=tuple(find_strengths(text, spec)))
+    return round(score, 4)
