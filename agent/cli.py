@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_ingest.set_defaults(handler=cmd_ingest)
     p_ask.set_defaults(handler=cmd_ask)
+    from agent.practice.cli import register as register_practice
+
+    register_practice(sub)
     for register in _plugin_commands():
         register(sub)
     return parser

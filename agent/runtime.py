@@ -14,6 +14,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 
 from agent.backends import make_chat_model
 from agent.coach import Coach
+from agent.practice.store import SessionStore
 from agent.settings import AttuneSettings
 from eval.rubric import FastScorer
 from knowledge.embeddings import make_embeddings
@@ -65,3 +66,7 @@ def build_coach(
     retriever = HybridRetriever(library, top_k=settings.top_k, min_relevance=settings.min_relevance)
     scorer = make_scorer(settings, library.embeddings)
     return Coach(model or make_chat_model(settings), retriever, settings, scorer)
+
+
+def open_sessions(settings: AttuneSettings) -> SessionStore:
+    return SessionStore(settings.sessions_db)

@@ -101,6 +101,7 @@ class AttuneSettings(BaseSettings):
     )
     guided_temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature of the extra drafts.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, in characters.")
+    max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 
     @field_validator("home", "model_path", "embedding_model_path", mode="after")
@@ -126,6 +127,14 @@ class AttuneSettings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.home / "chroma"
+
+    @property
+    def sessions_db(self) -> Path:
+        return self.home / "practice.sqlite3"
+
+    @property
+    def plots_dir(self) -> Path:
+        return self.home / "plots"
 
     @property
     def backend(self) -> Literal["llamacpp", "openai", "fake"]:

@@ -78,3 +78,14 @@ def settings(tmp_path: Path) -> AttuneSettings:
 @pytest.fixture
 def library(tmp_path: Path) -> Library:
     return Library(tmp_path / "chroma", HashingEmbeddings())
+
+
+@pytest.fixture
+def hashing_scorer():  # type: ignore[no-untyped-def]
+    """The rubric's real fast scorer (rules and learned empathy model) on hashing embeddings."""
+    import numpy as np
+
+    from eval.rubric import FastScorer
+
+    embedder = HashingEmbeddings()
+    return FastScorer(lambda texts: np.asarray(embedder.embed_documents(texts), dtype=np.float64))

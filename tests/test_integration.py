@@ -168,3 +168,53 @@ def test_eval_run_on_the_bundled_model_writes_results_and_report(tmp_path, home,
     assert 1 <= len(row["drafts"]) <= 2
     assert row["drafts"][0]["scores"]["empathy"].keys() == row["scores"]["empathy"].keys()
     assert (out / "report.html").is_file() and (out / "criteria.png").stat().st_size > 1000
+
+
+BLAMING = "You never listen to me and you are so selfish. This is all your fault."
+GENTLE = "I feel hurt when our plans change at the last minute, and I'd like us to find a way to talk about it."
+
+
+def test_practice_on_the_bundled_model_flags_blame_rewrites_it_and_keeps_the_session(tmp_path):
+    home = tmp_path / "practice-home"
+    done = attune(home, "practice", "--scenario", "plans-changed", "--say", BLAMING, "--say", GENTLE, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    blamed, gentle = result["turns"]
+    assert blamed["scores"]["non_blame"]["score"] < gentle["scores"]["non_blame"]["score"]
+    assert [f["kind"] for f in blamed["scores"]["non_blame"]["flags"]][0] == "criticism"
+    assert "Criticism" in blamed["feedback"]
+    assert blamed["rewrite_scores"]["non_blame"]["score"] > blamed["scores"]["non_blame"]["score"]
+    assert not blamed["rewrite_scores"]["non_blame"]["flags"]
+    assert blamed["partner"].strip() and gentle["partner"].strip()
+    assert result["state"]["turn"] == 2
+
+    listed = attune(home, "sessions", "--json")  # a new process, after the first has exited
+    assert listed.returncode == 0 and [s["session_id"] for s in json.loads(listed.stdout)] == [result["session_id"]]
+
+
+def test_a_practice_session_survives_kill_9_mid_reply_on_the_real_model(tmp_path):
+    import signal
+    import sqlite3
+    import time
+
+    home = tmp_path / "kill-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")} | {"ATTUNE_HOME": str(home)}
+    proc = subprocess.Popen(
+        [ATTUNE, "practice", "--scenario", "chores-unequal", "--say", GENTLE, "--say", BLAMING, "--say", "never"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    db, deadline, pending = home / "practice.sqlite3", time.monotonic() + 240, None
+    while pending is None:  # wait until turn 2 is saved and its reply is being generated
+        assert proc.poll() is None and time.monotonic() < deadline
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                pending = conn.execute("SELECT idx FROM turns WHERE idx = 2 AND partner_text IS NULL").fetchone()
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    listed = attune(home, "sessions", "--json")
+    (session,) = json.loads(listed.stdout)
+    shown = json.loads(attune(home, "sessions", "show", session["session_id"], "--json").stdout)
+    assert [t["user"] for t in shown["turns"]] == [GENTLE, BLAMING]
+    assert shown["turns"][0]["partner"] and shown["turns"][1]["partner"] is None

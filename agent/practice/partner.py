@@ -1,0 +1,126 @@
+"""The partner: plays the other person in a scenario, one move at a time, and never turns into the coach.
+
+The move is chosen first (state.choose_move); the model then writes one short line in that move. A line that
+breaks character falls back to the scenario's own words for that move, so the role-play never derails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from agent.practice.scenarios import STYLE_NOTES, Scenario
+from agent.practice.state import Move, PartnerState
+
+MOVE_INSTRUCTIONS: dict[Move, str] = {
+    Move.ASSERT: "Stand your ground: insist on what you want and why you have the right to it. Do not apologise.",
+    Move.FACTS: "Calmly state a fact from your side of the story.",
+    Move.PROPOSE: "Suggest a way forward that would work for you.",
+    Move.CONCEDE: "Give some ground: admit your part and say what you really need.",
+}
+
+# Lines that mean the model stepped out of the role: coaching, meta-talk, or speaking as an assistant.
+_OUT_OF_CHARACTER = re.compile(
+    r"\b(?:as an ai|language model|assistant|i-statement|non-?blame|rubric|role-?play|in this scenario|"
+    r"your partner|communication skills|it'?s important to|remember to|here(?:'s| is) (?:a|an|my) (?:response|reply)|"
+    r"user|coach|sorry,? I can'?t|I can'?t help|how can I help|here'?s|for example|response|they said|"
+    r"conversation|my previous)\b|^\s*you are\b|[()\[\]]",
+    re.IGNORECASE,
+)
+
+
+# On an assert move the partner holds its ground: an apology there is giving in after one sentence.
+_APOLOGY = re.compile(r"\b(?:sorry|apologi[sz]e|you'?re right)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PartnerLine:
+    text: str
+    move: Move
+    source: str  # "model", or "script" when the model's line broke character and the scenario's words stood in
+
+
+def scripted_line(scenario: Scenario, move: Move, state: PartnerState) -> str:
+    """The scenario's own words for a move: the fallback, and the model's guide."""
+    match move:
+        case Move.ASSERT:
+            return scenario.stance[state.turn % len(scenario.stance)]
+        case Move.FACTS:
+            return scenario.facts[state.turn % len(scenario.facts)]
+        case Move.PROPOSE:
+            first_time = state.revealed and state.last_move != Move.PROPOSE
+            return (f"{scenario.reveal} " if first_time else "") + scenario.proposal
+        case Move.CONCEDE:
+            return scenario.concession
+    raise AssertionError(move)
+
+
+def partner_messages(
+    scenario: Scenario, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]
+) -> list[BaseMessage]:
+    """The prompt: the character card, the chosen move with the scenario's words as a guide, the dialogue."""
+    hidden = (
+        f"You are now ready to share what is really going on: {'; '.join(scenario.interests)}. "
+        f"What you need: {'; '.join(scenario.needs)}."
+        if state.revealed
+        else "Keep your private reasons to yourself for now."
+    )
+    system = (
+        f"You are {scenario.name}, {scenario.role.replace('your ', 'the other person’s ')}, in a real conversation. "
+        f"Situation: {scenario.situation} Your view: {scenario.position} {STYLE_NOTES[scenario.style]} {hidden} "
+        "Speak only as yourself, in one or two short spoken sentences. Never give advice about communication."
+    )
+    messages: list[BaseMessage] = [SystemMessage(system), AIMessage(scenario.opening_line)]
+    for user, partner in history:
+        messages.append(HumanMessage(user))
+        if partner:
+            messages.append(AIMessage(partner))
+    guide = scripted_line(scenario, move, state)
+    messages[-1] = HumanMessage(
+        f"{messages[-1].text}\n\n[{scenario.name}'s next move: {MOVE_INSTRUCTIONS[move]} "
+        f"For example: \"{guide}\" Reply as {scenario.name} only.]"
+    )
+    return messages
+
+
+def clean_line(text: str, scenario: Scenario) -> str | None:
+    """The model's reply as one short spoken line, or None when it broke character or said nothing."""
+    text = re.sub(rf"^\s*(?:{re.escape(scenario.name)}|partner|me)\s*:\s*", "", text.strip(), flags=re.I)
+    text = text.strip().strip('"“”').strip()
+    text = text.split("\n")[0].strip()
+    sentences = re.findall(r"[^.!?]+[.!?]*", text)
+    line = " ".join(s.strip() for s in sentences[:3]).strip()
+    if len(line) < 2 or _OUT_OF_CHARACTER.search(line) or "[" in line:
+        return None
+    return line[:400]
+
+
+class Partner:
+    def __init__(self, model: BaseChatModel, scenario: Scenario, *, max_tokens: int = 80) -> None:
+        self.model = model
+        self.scenario = scenario
+        self.max_tokens = max_tokens
+
+    def reply(self, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]) -> PartnerLine:
+        """One line in the chosen move; `history` ends with the user's turn that awaits it."""
+        if move is Move.PROPOSE and state.revealed and state.last_move is not Move.PROPOSE:
+            # The moment the hidden need comes out is the point of the exercise: say it in the scenario's words.
+            return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
+        messages = partner_messages(self.scenario, state, move, history)
+        raw = self.model.invoke(messages, max_tokens=self.max_tokens).text
+        line = clean_line(raw, self.scenario)
+        earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
+        gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
+        if line is None or line in earlier or gives_in or _echoes(line, history[-1][0] if history else ""):
+            return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
+        return PartnerLine(line, move, "model")
+
+
+def _echoes(line: str, user: str) -> bool:
+    """Small models often parrot the user's turn back; that is not an answer."""
+    a, b = set(re.findall(r"\w+", line.lower())), set(re.findall(r"\w+", user.lower()))
+    return bool(a) and len(a & b) / len(a) > 0.8

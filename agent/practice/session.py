@@ -1,0 +1,154 @@
+"""A practice session: the user's turn is saved, scored, moves the partner's state, gets the partner's reply
+and the coach's rewrite, each step written to the store as it completes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_core.language_models.chat_models import BaseChatModel
+
+from agent.practice.feedback import PracticeCoach
+from agent.practice.partner import Partner
+from agent.practice.scenarios import Scenario
+from agent.practice.state import PartnerState, choose_move, initial_state, signal_of
+from agent.practice.state import advance as advance_state
+from agent.practice.store import SessionRecord, SessionStore, TurnRecord
+from eval.rubric import Scorer
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class BadTurn(ValueError):
+    """The user's turn cannot be used (empty, too long, or the session has ended); one-line message."""
+
+
+def clean_turn(text: str, max_chars: int) -> str:
+    text = _CONTROL.sub(" ", text).strip()
+    if not text:
+        raise BadTurn("say something: the turn is empty")
+    if len(text) > max_chars:
+        raise BadTurn(f"the turn is {len(text)} characters; keep it under {max_chars}")
+    return text
+
+
+@dataclass(frozen=True)
+class BranchComparison:
+    """The last turn and its retry, side by side on the rubric."""
+
+    first: TurnRecord
+    retry: TurnRecord
+
+    @property
+    def retry_better(self) -> bool:
+        return _key(self.retry) > _key(self.first)
+
+    def to_json(self) -> dict[str, object]:
+        return {"first": self.first.to_json(), "retry": self.retry.to_json(), "retry_better": self.retry_better}
+
+
+def _key(turn: TurnRecord) -> tuple[float, int, int]:
+    return (turn.non_blame or 0.0, len(set(turn.strengths)), turn.empathy_total or 0)
+
+
+class PracticeSession:
+    def __init__(
+        self,
+        store: SessionStore,
+        session_id: str,
+        scenario: Scenario,
+        model: BaseChatModel,
+        scorer: Scorer,
+        *,
+        max_turn_chars: int = 2000,
+    ) -> None:
+        self.store = store
+        self.id = session_id
+        self.scenario = scenario
+        self.partner = Partner(model, scenario)
+        self.coach = PracticeCoach(scorer, model, scenario)
+        self.max_turn_chars = max_turn_chars
+
+    @classmethod
+    def start(
+        cls, store: SessionStore, scenario: Scenario, model: BaseChatModel, scorer: Scorer, **kw: int
+    ) -> PracticeSession:
+        session_id = store.create(scenario, initial_state(scenario.difficulty).to_json())
+        return cls(store, session_id, scenario, model, scorer, **kw)
+
+    @classmethod
+    def resume(
+        cls, store: SessionStore, session_id: str, model: BaseChatModel, scorer: Scorer, **kw: int
+    ) -> PracticeSession:
+        record = store.load(session_id)
+        return cls(store, session_id, record.scenario, model, scorer, **kw)
+
+    def record(self) -> SessionRecord:
+        return self.store.load(self.id)
+
+    @property
+    def state(self) -> PartnerState:
+        return PartnerState.from_json(self.record().state)
+
+    def pending_turn(self) -> TurnRecord | None:
+        """A user turn saved without its reply: the process stopped while the reply was being generated."""
+        turns = self.record().active_turns
+        return turns[-1] if turns and turns[-1].pending else None
+
+    def say(self, text: str) -> TurnRecord:
+        text = clean_turn(text, self.max_turn_chars)
+        record = self.record()
+        if self.pending_turn() is not None:
+            raise BadTurn("the last turn has no reply yet; finish it first (resume the session)")
+        idx = len(record.active_turns) + 1
+        turn_id = self.store.add_user_turn(self.id, idx, 1, text, record.state)  # saved before any model call
+        return self._complete(turn_id)
+
+    def retry(self, text: str) -> BranchComparison:
+        """Say the last turn again from the state before it; both branches are kept and compared."""
+        text = clean_turn(text, self.max_turn_chars)
+        turns = self.record().active_turns
+        if not turns:
+            raise BadTurn("there is no turn to try again yet")
+        last = turns[-1]
+        self.store.restore_state(self.id, last.state_before)
+        attempts = [t for t in self.record().turns if t.idx == last.idx]
+        turn_id = self.store.add_user_turn(self.id, last.idx, len(attempts) + 1, text, last.state_before)
+        return BranchComparison(last, self._complete(turn_id))
+
+    def finish_pending(self) -> TurnRecord | None:
+        pending = self.pending_turn()
+        return self._complete(pending.id) if pending else None
+
+    def _complete(self, turn_id: int) -> TurnRecord:
+        record = self.record()
+        turn = next(t for t in record.turns if t.id == turn_id)
+        earlier = [t for t in record.active_turns if t.idx < turn.idx]
+        last_line = earlier[-1].partner if earlier and earlier[-1].partner else self.scenario.opening_line
+        before = PartnerState.from_json(turn.state_before)
+
+        score = self.coach.score(last_line, turn.user)
+        signal = signal_of(score)
+        after = advance_state(before, signal)
+        move = choose_move(after, signal)
+        history = [(t.user, t.partner or "") for t in earlier] + [(turn.user, "")]
+        line = self.partner.reply(after, move, history)
+        after = PartnerState(**{**after.__dict__, "last_move": move})
+        feedback = self.coach.feedback(last_line, turn.user, score)
+        self.store.save_feedback(
+            turn_id,
+            score.to_json(),
+            feedback.feedback,
+            feedback.rewrite,
+            feedback.rewrite_source,
+            feedback.rewrite_scores.to_json() if feedback.rewrite_scores else None,
+        )
+        # The reply is saved last: a turn with a reply is complete, one without is finished on resume.
+        self.store.save_reply(self.id, turn_id, line.text, move.value, line.source, after.to_json())
+        return next(t for t in self.record().turns if t.id == turn_id)
+
+    def end(self) -> None:
+        self.store.end(self.id)
+
+

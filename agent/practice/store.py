@@ -1,0 +1,300 @@
+"""Saved practice sessions in SQLite under ATTUNE_HOME: sessions, turns, scores and rewrites.
+
+Each write is its own committed transaction (WAL mode), and the user's turn is written before any model call,
+so a killed process loses at most the reply that was being generated.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from agent.practice.scenarios import Scenario
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    scenario_id TEXT NOT NULL,
+    scenario_json TEXT NOT NULL,
+    state_json TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    ended_at TEXT
+);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,           -- the turn's place in the conversation, from 1
+    attempt INTEGER NOT NULL,       -- 1, then 2, 3 ... for each "try that again"
+    active INTEGER NOT NULL,        -- 0 once a retry replaced it
+    user_text TEXT NOT NULL,
+    state_before TEXT NOT NULL,
+    partner_text TEXT,              -- NULL until the reply is in: a pending turn
+    partner_move TEXT,
+    partner_source TEXT,
+    state_after TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS turns_by_session ON turns(session_id, idx, attempt);
+CREATE TABLE IF NOT EXISTS scores (
+    turn_id INTEGER PRIMARY KEY REFERENCES turns(id) ON DELETE CASCADE,
+    scores_json TEXT NOT NULL,
+    feedback TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rewrites (
+    turn_id INTEGER PRIMARY KEY REFERENCES turns(id) ON DELETE CASCADE,
+    text TEXT,
+    source TEXT,
+    scores_json TEXT
+);
+"""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SessionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    id: int
+    idx: int
+    attempt: int
+    active: bool
+    user: str
+    partner: str | None
+    move: str | None
+    partner_source: str | None
+    state_before: dict[str, object]
+    state_after: dict[str, object] | None
+    scores: dict[str, object] | None  # the rubric's JSON format
+    feedback: str | None
+    rewrite: str | None
+    rewrite_source: str | None
+    rewrite_scores: dict[str, object] | None
+    created_at: str
+
+    @property
+    def pending(self) -> bool:
+        return self.partner is None
+
+    @property
+    def non_blame(self) -> float | None:
+        if not self.scores:
+            return None
+        nb = self.scores["non_blame"]
+        return float(nb["score"]) if isinstance(nb, dict) else None
+
+    @property
+    def empathy_total(self) -> int | None:
+        if not self.scores:
+            return None
+        levels = self.scores["empathy"]
+        return sum(int(v) for v in levels.values()) if isinstance(levels, dict) else None
+
+    @property
+    def horsemen(self) -> list[str]:
+        nb = self.scores["non_blame"] if self.scores else None
+        return sorted({f["kind"] for f in nb["flags"]}) if isinstance(nb, dict) else []
+
+    @property
+    def strengths(self) -> list[str]:
+        found = self.scores.get("strengths") if self.scores else None
+        return [f["kind"] for f in found] if isinstance(found, list) else []
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "turn": self.idx,
+            "attempt": self.attempt,
+            "user": self.user,
+            "scores": self.scores,
+            "feedback": self.feedback,
+            "rewrite": self.rewrite,
+            "rewrite_source": self.rewrite_source,
+            "rewrite_scores": self.rewrite_scores,
+            "partner": self.partner,
+            "partner_move": self.move,
+            "partner_source": self.partner_source,
+            "state": self.state_after,
+        }
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    id: str
+    scenario: Scenario
+    state: dict[str, object]
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+    turns: tuple[TurnRecord, ...]  # every attempt, in order
+
+    @property
+    def active_turns(self) -> list[TurnRecord]:
+        return [t for t in self.turns if t.active]
+
+    def to_json(self, *, turns: bool = True) -> dict[str, object]:
+        out: dict[str, object] = {
+            "session_id": self.id,
+            "scenario": self.scenario.id,
+            "title": self.scenario.title,
+            "partner": self.scenario.name,
+            "relationship": self.scenario.relationship,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "ended": self.ended_at is not None,
+            "turns": len(self.active_turns),
+            "state": self.state,
+        }
+        if turns:
+            out["turns"] = [t.to_json() for t in self.active_turns]
+            out["earlier_attempts"] = [t.to_json() for t in self.turns if not t.active]
+        return out
+
+
+class SessionStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=10)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.row_factory = sqlite3.Row
+            with db:  # one transaction: committed on success, rolled back on error
+                yield db
+        finally:
+            db.close()
+
+    def create(self, scenario: Scenario, state: dict[str, object]) -> str:
+        session_id = uuid.uuid4().hex[:12]
+        now = _now()
+        with self._connect() as db:
+            db.execute(
+                "INSERT INTO sessions (id, scenario_id, scenario_json, state_json, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, scenario.id, scenario.model_dump_json(), json.dumps(state), now, now),
+            )
+        return session_id
+
+    def add_user_turn(
+        self, session_id: str, idx: int, attempt: int, text: str, state_before: dict[str, object]
+    ) -> int:
+        with self._connect() as db:
+            if attempt > 1:
+                db.execute("UPDATE turns SET active = 0 WHERE session_id = ? AND idx = ?", (session_id, idx))
+            cur = db.execute(
+                "INSERT INTO turns (session_id, idx, attempt, active, user_text, state_before, created_at) "
+                "VALUES (?, ?, ?, 1, ?, ?, ?)",
+                (session_id, idx, attempt, text, json.dumps(state_before), _now()),
+            )
+            db.execute("UPDATE sessions SET updated_at = ?, ended_at = NULL WHERE id = ?", (_now(), session_id))
+            assert cur.lastrowid is not None
+            return cur.lastrowid
+
+    def save_feedback(
+        self,
+        turn_id: int,
+        scores: dict[str, object],
+        feedback: str,
+        rewrite: str | None,
+        rewrite_source: str | None,
+        rewrite_scores: dict[str, object] | None,
+    ) -> None:
+        with self._connect() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO scores (turn_id, scores_json, feedback) VALUES (?, ?, ?)",
+                (turn_id, json.dumps(scores), feedback),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO rewrites (turn_id, text, source, scores_json) VALUES (?, ?, ?, ?)",
+                (turn_id, rewrite, rewrite_source, json.dumps(rewrite_scores) if rewrite_scores else None),
+            )
+
+    def save_reply(
+        self, session_id: str, turn_id: int, text: str, move: str, source: str, state_after: dict[str, object]
+    ) -> None:
+        with self._connect() as db:
+            db.execute(
+                "UPDATE turns SET partner_text = ?, partner_move = ?, partner_source = ?, state_after = ? "
+                "WHERE id = ?",
+                (text, move, source, json.dumps(state_after), turn_id),
+            )
+            db.execute(
+                "UPDATE sessions SET state_json = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(state_after), _now(), session_id),
+            )
+
+    def restore_state(self, session_id: str, state: dict[str, object]) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE sessions SET state_json = ? WHERE id = ?", (json.dumps(state), session_id))
+
+    def end(self, session_id: str) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (_now(), session_id))
+
+    def load(self, session_id: str) -> SessionRecord:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                raise SessionNotFound(f"no saved session {session_id!r}; `attune sessions` lists them")
+            turns = db.execute(
+                "SELECT t.*, s.scores_json, s.feedback, r.text AS rewrite, r.source AS rewrite_source, "
+                "r.scores_json AS rewrite_scores FROM turns t LEFT JOIN scores s ON s.turn_id = t.id "
+                "LEFT JOIN rewrites r ON r.turn_id = t.id WHERE t.session_id = ? ORDER BY t.idx, t.attempt",
+                (session_id,),
+            ).fetchall()
+        return SessionRecord(
+            id=row["id"],
+            scenario=Scenario.model_validate_json(row["scenario_json"]),
+            state=json.loads(row["state_json"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            ended_at=row["ended_at"],
+            turns=tuple(_turn(t) for t in turns),
+        )
+
+    def list(self) -> list[SessionRecord]:
+        """Every session, newest first, with its turns."""
+        with self._connect() as db:
+            ids = [r["id"] for r in db.execute("SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC")]
+        return [self.load(i) for i in ids]
+
+
+def _loads(value: str | None) -> dict[str, object] | None:
+    return json.loads(value) if value else None
+
+
+def _turn(row: sqlite3.Row) -> TurnRecord:
+    return TurnRecord(
+        id=row["id"],
+        idx=row["idx"],
+        attempt=row["attempt"],
+        active=bool(row["active"]),
+        user=row["user_text"],
+        partner=row["partner_text"],
+        move=row["partner_move"],
+        partner_source=row["partner_source"],
+        state_before=json.loads(row["state_before"]),
+        state_after=_loads(row["state_after"]),
+        scores=_loads(row["scores_json"]),
+        feedback=row["feedback"],
+        rewrite=row["rewrite"],
+        rewrite_source=row["rewrite_source"],
+        rewrite_scores=_loads(row["rewrite_scores"]),
+        created_at=row["created_at"],
+    )

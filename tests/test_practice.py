@@ -1,0 +1,419 @@
+"""Practice sessions with a scripted model: scenarios, the partner's state machine and moves, the coach's
+feedback and rewrites, the SQLite store, the summary, and the `attune practice` / `attune sessions` commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.backends.fake import ScriptedChatModel
+from agent.cli import main
+from agent.practice.feedback import PracticeCoach, rule_rewrite, scores_better
+from agent.practice.partner import Partner, clean_line, partner_messages
+from agent.practice.scenarios import (
+    _ABUSE,
+    Scenario,
+    ScenarioRefused,
+    get_scenario,
+    load_scenarios,
+    scenario_from_description,
+)
+from agent.practice.session import BadTurn, PracticeSession
+from agent.practice.state import Move, PartnerState, TurnSignal, advance, choose_move, initial_state
+from agent.practice.store import SessionStore
+from agent.practice.summary import plot_summary, summarize, to_markdown
+
+BLAMING = "You never listen to me and you are so selfish. This is all your fault."
+GENTLE = "I feel hurt when our plans change at the last minute, and I'd like us to find a way to talk about it."
+WARM = TurnSignal(blame=(), warmth=("i_statement", "need"))
+COLD = TurnSignal(blame=("criticism",), warmth=())
+
+
+# --- scenarios -------------------------------------------------------------------------------------------
+
+
+def test_at_least_twelve_scenarios_across_every_relationship():
+    scenarios = load_scenarios()
+    assert len(scenarios) >= 12
+    by_relationship = {r: [s for s in scenarios.values() if s.relationship == r] for r in
+                       ("partner", "friend", "family", "coworker")}
+    assert all(len(v) >= 3 for v in by_relationship.values()), {k: len(v) for k, v in by_relationship.items()}
+    assert {s.difficulty for s in scenarios.values()} == {"easy", "medium", "hard"}
+    assert len({s.style for s in scenarios.values()}) >= 5
+    for s in scenarios.values():
+        assert s.interests and s.needs and s.facts and s.stance and s.opening_line and s.reveal
+        text = " ".join([s.situation, s.position, *s.stance, *s.facts, s.opening_line, s.reveal])
+        assert not _ABUSE.search(text), s.id
+
+
+def test_an_unknown_scenario_names_the_way_to_list_them():
+    with pytest.raises(ScenarioRefused, match="attune practice --list"):
+        get_scenario("nope")
+
+
+def test_a_described_conflict_becomes_a_validated_scenario_without_a_model():
+    s = scenario_from_description("My sister keeps borrowing my car and returns it with an empty tank.",
+                                  relationship="family", name="Dana")
+    assert isinstance(s, Scenario) and s.custom and s.relationship == "family" and s.name == "Dana"
+    assert s.topic.startswith("my sister keeps borrowing my car")
+    assert s.situation.startswith("My sister")
+
+
+def test_the_model_drafts_the_other_side_when_its_json_is_valid():
+    draft = {"title": "The car", "position": "Dana thinks sharing is normal in a family.",
+             "stance": "It's a family car, basically.", "hidden_interest": "Dana can't afford her own car.",
+             "fact": "I filled it up last month.", "opening_line": "What, the car again?"}
+    model = ScriptedChatModel(replies=[json.dumps(draft)])
+    s = scenario_from_description("My sister keeps borrowing my car and returns it empty.", model=model)
+    assert s.opening_line == "What, the car again?" and s.reveal == "Dana can't afford her own car."
+    junk = ScriptedChatModel(replies=["not json at all"])
+    s2 = scenario_from_description("My sister keeps borrowing my car and returns it empty.", model=junk)
+    assert s2.opening_line == "You said you wanted to talk. What's going on?"
+
+
+@pytest.mark.parametrize(
+    ("description", "message"),
+    [
+        ("too short", "at least 20 characters"),
+        ("My partner hits me when he is angry and I want to calm him down.", "abuse or danger"),
+        ("x" * 1300, "keep it under 1200"),
+    ],
+)
+def test_unusable_or_abusive_descriptions_are_refused(description, message):
+    with pytest.raises(ScenarioRefused, match=message):
+        scenario_from_description(description)
+
+
+# --- the partner's state, without any model ---------------------------------------------------------------
+
+
+def test_blame_closes_the_partner_and_contempt_closes_it_twice_as_fast():
+    start = initial_state("medium")
+    assert advance(start, COLD).openness == start.openness - 1
+    assert advance(PartnerState(3), TurnSignal(blame=("contempt",), warmth=())).openness == 1
+    assert advance(PartnerState(0), COLD).openness == 0  # floors at escalated
+
+
+def test_one_nice_sentence_is_not_enough_to_make_the_partner_give_in():
+    state = initial_state("medium")
+    moves = []
+    for _ in range(3):
+        state = advance(state, WARM)
+        move = choose_move(state, WARM)
+        state = PartnerState(**{**state.__dict__, "last_move": move})
+        moves.append(move)
+    assert moves[0] is not Move.CONCEDE and Move.CONCEDE not in moves[:2]
+    assert moves[-1] is Move.CONCEDE
+    assert state.revealed  # the hidden need came out on the way
+
+
+def test_hard_partners_need_a_streak_of_warm_turns():
+    state = initial_state("hard")
+    once = advance(state, WARM)
+    assert once.openness == state.openness and once.warm_streak == 1
+    assert advance(once, WARM).openness == state.openness + 1
+    assert advance(once, COLD).warm_streak == 0
+
+
+def test_a_blamed_partner_asserts_itself_whatever_its_openness():
+    assert choose_move(PartnerState(3), COLD) is Move.ASSERT
+    assert choose_move(PartnerState(0), None) is Move.ASSERT
+    assert choose_move(PartnerState(2, last_move=Move.FACTS), WARM) is Move.PROPOSE
+
+
+def test_the_state_round_trips_through_json():
+    state = PartnerState(3, "hard", 4, 1, True, Move.PROPOSE)
+    assert PartnerState.from_json(json.loads(json.dumps(state.to_json()))) == state
+
+
+# --- the partner's lines ---------------------------------------------------------------------------------
+
+
+def test_hidden_interests_reach_the_prompt_only_once_revealed():
+    s = get_scenario("plans-changed")
+    closed = partner_messages(s, PartnerState(1), Move.ASSERT, [(BLAMING, "")])
+    opened = partner_messages(s, PartnerState(3, revealed=True), Move.PROPOSE, [(GENTLE, "")])
+    assert s.interests[0] not in closed[0].text and s.interests[0] in opened[0].text
+    assert "Stand your ground" in closed[-1].text and BLAMING in closed[-1].text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["As an AI, I can't role-play.", "Here's a response: fine.", "It's important to use I-statements.",
+     "I'm sorry, I can't help with that.", "  ", "(to the previous person) okay"],
+)
+def test_out_of_character_lines_are_rejected(raw):
+    assert clean_line(raw, get_scenario("plans-changed")) is None
+
+
+def test_the_partner_falls_back_to_the_scenario_when_the_model_breaks_character():
+    s = get_scenario("plans-changed")
+    good = Partner(ScriptedChatModel(replies=["Sam: Look, Jamie was desperate. What was I meant to do?"]), s)
+    line = good.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")])
+    assert line.source == "model" and line.text == "Look, Jamie was desperate. What was I meant to do?"
+    coachy = Partner(ScriptedChatModel(replies=["It's important to listen to your partner."]), s)
+    line = coachy.reply(PartnerState(1), Move.FACTS, [(GENTLE, "")])
+    assert line.source == "script" and line.text in s.facts
+    caving = Partner(ScriptedChatModel(replies=["You're right, I'm so sorry."]), s)
+    assert caving.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")]).source == "script"
+
+
+# --- the coach -------------------------------------------------------------------------------------------
+
+
+def test_blame_scores_lower_is_flagged_and_its_rewrite_scores_higher(hashing_scorer):
+    s = get_scenario("plans-changed")
+    coach = PracticeCoach(hashing_scorer, ScriptedChatModel(replies=["You are wrong."]), s)
+    blamed, gentle = coach.score(s.opening_line, BLAMING), coach.score(s.opening_line, GENTLE)
+    assert blamed.non_blame.score < gentle.non_blame.score
+    assert blamed.non_blame.flagged and "criticism" in blamed.non_blame.horsemen
+    fb = coach.feedback(s.opening_line, BLAMING, blamed)
+    assert 'Criticism: "You never listen"' in fb.feedback and "your fault" in fb.feedback
+    assert fb.rewrite_source == "rules"  # the model's "You are wrong." did not score better
+    assert fb.rewrite_scores is not None and scores_better(fb.rewrite_scores, blamed)
+    assert fb.rewrite.startswith("I feel unheard when our plans change at the last minute.")
+
+
+def test_a_better_model_rewrite_is_kept(hashing_scorer):
+    s = get_scenario("plans-changed")
+    better = "I feel hurt when plans change late, and I need us to talk about it. What happened for you?"
+    coach = PracticeCoach(hashing_scorer, ScriptedChatModel(replies=[better]), s)
+    fb = coach.feedback(s.opening_line, BLAMING, coach.score(s.opening_line, BLAMING))
+    assert (fb.rewrite, fb.rewrite_source) == (better, "model")
+
+
+def test_the_rule_rewrite_keeps_blame_free_sentences_and_adds_what_is_missing(hashing_scorer):
+    s = get_scenario("chores-unequal")
+    text = "You are so lazy. The laundry has been there since Monday."
+    rewrite = rule_rewrite(text, hashing_scorer.score("", text), s)
+    assert "lazy" not in rewrite and "The laundry has been there since Monday." in rewrite
+    assert rewrite.startswith("I feel hurt when I end up doing most of the housework.")
+    assert rewrite.endswith("?")
+
+
+# --- sessions and the store ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SessionStore:
+    return SessionStore(tmp_path / "practice.sqlite3")
+
+
+def test_a_session_saves_turns_scores_rewrites_and_replies(store, hashing_scorer):
+    model = ScriptedChatModel(default_reply="Fine. Say what you came to say.")
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    first, second = session.say(BLAMING), session.say(GENTLE)
+    assert first.non_blame < second.non_blame and first.horsemen == ["criticism"] and not second.horsemen
+    assert first.partner and second.partner and first.rewrite
+    record = store.load(session.id)
+    assert [t.user for t in record.active_turns] == [BLAMING, GENTLE]
+    assert record.state == second.state_after
+
+
+def test_the_user_turn_is_saved_before_the_model_is_called(store, hashing_scorer):
+    class Broken(ScriptedChatModel):
+        def _generate(self, *args, **kwargs):
+            raise RuntimeError("the model died")
+
+    session = PracticeSession.start(store, get_scenario("plans-changed"), Broken(), hashing_scorer)
+    with pytest.raises(RuntimeError):
+        session.say(GENTLE)
+    pending = store.load(session.id).active_turns
+    assert [t.user for t in pending] == [GENTLE] and pending[0].pending
+    resumed = PracticeSession.resume(store, session.id, ScriptedChatModel(default_reply="Okay."), hashing_scorer)
+    with pytest.raises(BadTurn, match="no reply yet"):
+        resumed.say("another")
+    done = resumed.finish_pending()
+    assert done is not None and done.partner and not done.pending
+
+
+def test_try_again_keeps_both_branches_and_compares_them(store, hashing_scorer):
+    session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
+                                    hashing_scorer)
+    session.say(GENTLE)
+    first = session.say(BLAMING)
+    comparison = session.retry(GENTLE)
+    assert comparison.first.id == first.id and comparison.retry.attempt == 2 and comparison.retry_better
+    assert comparison.retry.state_before == first.state_before  # replayed from the same point
+    record = store.load(session.id)
+    assert [t.user for t in record.active_turns] == [GENTLE, GENTLE]
+    assert [(t.idx, t.attempt, t.active) for t in record.turns] == [(1, 1, True), (2, 1, False), (2, 2, True)]
+    md = to_markdown(record)
+    assert "Turn 2 (replaced by a retry)" in md and "Turn 2, attempt 2" in md and BLAMING in md
+
+
+def test_bad_turns_are_refused_with_a_clear_message(store, hashing_scorer):
+    session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(), hashing_scorer,
+                                    max_turn_chars=50)
+    with pytest.raises(BadTurn, match="empty"):
+        session.say(" \x00\x07 ")
+    with pytest.raises(BadTurn, match="under 50"):
+        session.say("x" * 51)
+    with pytest.raises(BadTurn, match="no turn to try again"):
+        session.retry("Can we talk?")
+    assert store.load(session.id).turns == ()
+
+
+def test_summary_gives_trend_strength_next_step_and_a_png(store, hashing_scorer, tmp_path):
+    session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
+                                    hashing_scorer)
+    for text in (BLAMING, BLAMING, GENTLE, GENTLE + " What is it like for you?"):
+        session.say(text)
+    summary = summarize(store.load(session.id))
+    assert [p.flagged for p in summary.points] == [True, True, False, False]
+    assert summary.trend == "improving" and summary.slope > 0
+    assert "I-statement" in summary.strength and summary.practise_next.startswith("Criticism")
+    png = plot_summary(summary, tmp_path / "plot.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+# --- the commands ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_env(monkeypatch, hashing_embedder):
+    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_practice_list_json_has_id_title_relationship(capsys):
+    code, out, _ = run(capsys, "practice", "--list", "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 12 and all({"id", "title", "relationship"} <= set(r) for r in rows)
+
+
+def test_practice_say_json_then_sessions_list_and_show(capsys, fake_env):
+    code, out, err = run(capsys, "practice", "--scenario", "plans-changed", "--say", BLAMING, "--say", GENTLE,
+                         "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert set(result) >= {"session_id", "turns", "state"}
+    t1, t2 = result["turns"]
+    assert {"user", "scores", "feedback", "rewrite", "partner"} <= set(t1)
+    assert t1["scores"]["non_blame"]["score"] < t2["scores"]["non_blame"]["score"]
+    assert t1["scores"]["non_blame"]["flags"][0]["kind"] == "criticism"
+    assert t1["rewrite_scores"]["non_blame"]["score"] > t1["scores"]["non_blame"]["score"]
+    assert t1["partner"] and t2["partner"]
+
+    code, out, _ = run(capsys, "sessions", "--json")
+    assert code == 0 and [s["session_id"] for s in json.loads(out)] == [result["session_id"]]
+    code, out, _ = run(capsys, "sessions", "show", result["session_id"])
+    assert code == 0 and out.startswith("# Practice: Plans changed at the last minute") and BLAMING in out
+
+
+def test_practice_end_writes_the_summary_and_plot(capsys, fake_env):
+    code, out, err = run(capsys, "practice", "--scenario", "phone-at-dinner", "--say", GENTLE, "--retry",
+                         "I miss our talks at dinner. Could we put phones away?", "--end", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["retry"]["retry"]["attempt"] == 2 and Path(result["plot"]).is_file()
+    assert result["summary"]["turns"][0]["turn"] == 1
+
+
+def test_interactive_practice_reads_turns_and_commands_from_stdin(capsys, fake_env, monkeypatch):
+    lines = iter(["I feel lonely at dinner. Could we talk?", "/retry I miss you at dinner.", "/help", "/end"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    code, out, err = run(capsys, "practice", "--scenario", "phone-at-dinner")
+    assert code == 0, err
+    assert "Robin: Oh, sorry, sorry." in out and "coach: non-blame" in out and "compare: first try" in out
+    assert "Trend:" in out and "Plot:" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["practice", "--scenario", "nope", "--say", "hi"], "no scenario 'nope'"),
+        (["practice", "--scenario", "plans-changed", "--json"], "--json needs --say"),
+        (["practice", "--say", "hi"], "say which scenario"),
+        (["practice", "--scenario", "plans-changed", "--say", "   "], "the turn is empty"),
+        (["practice", "--describe", "He hits me.", "--say", "hi"], "at least 20 characters"),
+        (["practice", "--resume", "feedbeef", "--say", "hi"], "no saved session 'feedbeef'"),
+        (["sessions", "show", "feedbeef"], "no saved session 'feedbeef'"),
+    ],
+)
+def test_bad_practice_input_exits_2_with_one_line(capsys, fake_env, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("command", [["practice"], ["sessions"], ["sessions", "show"]])
+def test_practice_commands_have_help(capsys, command):
+    with pytest.raises(SystemExit) as exc:
+        main([*command, "--help"])
+    assert exc.value.code == 0 and "usage: attune" in capsys.readouterr().out
+
+
+KILL_SCRIPT = """
+import hashlib, sys, threading
+import numpy as np
+from agent.backends import fake
+from agent import runtime
+from langchain_core.embeddings import Embeddings
+
+class Hashing(Embeddings):
+    def embed_documents(self, texts):
+        out = np.zeros((len(texts), 384))
+        for i, t in enumerate(texts):
+            for w in t.lower().split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 384] += 1
+        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1)).tolist()
+    def embed_query(self, text):
+        return self.embed_documents([text])[0]
+
+runtime.make_embeddings = lambda *_: Hashing()
+calls = 0
+original = fake.ScriptedChatModel._next_reply
+def next_reply(self, messages):
+    global calls
+    calls += 1
+    if calls == 3:  # turn 2's reply: hang as a slow model would, and say so
+        open(sys.argv[1], "w").write("in flight")
+        threading.Event().wait()
+    return original(self, messages)
+fake.ScriptedChatModel._next_reply = next_reply
+from agent.cli import main
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path, capsys, fake_env):
+    marker = tmp_path / "in-flight"
+    env = {**os.environ, "ATTUNE_LLM_BACKEND": "fake"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(marker), "practice", "--scenario", "plans-changed",
+         "--say", GENTLE, "--say", BLAMING, "--say", "never reached"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "the reply never started"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+    code, out, _ = run(capsys, "sessions", "--json")
+    (listed,) = json.loads(out)
+    assert code == 0 and listed["turns"] == 2
+    code, out, _ = run(capsys, "sessions", "show", listed["session_id"], "--json")
+    turns = json.loads(out)["turns"]
+    assert [t["user"] for t in turns] == [GENTLE, BLAMING]
+    assert turns[0]["partner"] and turns[1]["partner"] is None  # only the reply in flight was lost
+
+    code, out, err = run(capsys, "practice", "--resume", listed["session_id"], "--say", "I'm sorry. Can we talk?",
+                         "--json")
+    assert code == 0, err
+    resumed = json.loads(out)["turns"]
+    assert [t["user"] for t in resumed][:2] == [GENTLE, BLAMING] and all(t["partner"] for t in resumed)
