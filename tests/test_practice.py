@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,7 @@ def test_a_described_conflict_becomes_a_validated_scenario_without_a_model():
                                   relationship="family", name="Dana")
     assert isinstance(s, Scenario) and s.custom and s.relationship == "family" and s.name == "Dana"
     assert s.topic.startswith("my sister keeps borrowing my car")
+    assert s.title == "My sister keeps borrowing my car and ..."
     assert s.situation.startswith("My sister")
 
 
@@ -73,6 +75,13 @@ def test_the_model_drafts_the_other_side_when_its_json_is_valid():
     model = ScriptedChatModel(replies=[json.dumps(draft)])
     s = scenario_from_description("My sister keeps borrowing my car and returns it empty.", model=model)
     assert s.opening_line == "What, the car again?" and s.reveal == "Dana can't afford her own car."
+    half = {**draft, "title": "My brother keeps cancelling [X]", "fact": "He always says [Y] but I",
+            "opening_line": "Look, I was going to"}
+    s3 = scenario_from_description("My sister keeps borrowing my car and returns it empty.",
+                                   model=ScriptedChatModel(replies=[json.dumps(half)]))
+    assert s3.stance == ["It's a family car, basically."]  # usable fields kept ...
+    assert "[" not in s3.title and s3.facts == ["There's more going on for me than you know."]  # ... junk dropped
+    assert s3.opening_line == "You said you wanted to talk. What's going on?"
     junk = ScriptedChatModel(replies=["not json at all"])
     s2 = scenario_from_description("My sister keeps borrowing my car and returns it empty.", model=junk)
     assert s2.opening_line == "You said you wanted to talk. What's going on?"
@@ -107,7 +116,7 @@ def test_one_nice_sentence_is_not_enough_to_make_the_partner_give_in():
     for _ in range(3):
         state = advance(state, WARM)
         move = choose_move(state, WARM)
-        state = PartnerState(**{**state.__dict__, "last_move": move})
+        state = replace(state, last_move=move)
         moves.append(move)
     assert moves[0] is not Move.CONCEDE and Move.CONCEDE not in moves[:2]
     assert moves[-1] is Move.CONCEDE
@@ -147,10 +156,17 @@ def test_hidden_interests_reach_the_prompt_only_once_revealed():
 @pytest.mark.parametrize(
     "raw",
     ["As an AI, I can't role-play.", "Here's a response: fine.", "It's important to use I-statements.",
-     "I'm sorry, I can't help with that.", "  ", "(to the previous person) okay"],
+     "I'm sorry, I can't help with that.", "  ", "(to the previous person) okay",
+     "I'm so sorry to hear that. You're not alone in this."],
 )
 def test_out_of_character_lines_are_rejected(raw):
     assert clean_line(raw, get_scenario("plans-changed")) is None
+
+
+def test_partner_lines_are_brief_and_never_cut_off():
+    s = get_scenario("plans-changed")
+    assert clean_line("One. Two! Three? Four.", s) == "One. Two!"
+    assert clean_line("I did text you. I was going to say that the van", s) == "I did text you."
 
 
 def test_the_partner_falls_back_to_the_scenario_when_the_model_breaks_character():
@@ -187,6 +203,17 @@ def test_a_better_model_rewrite_is_kept(hashing_scorer):
     coach = PracticeCoach(hashing_scorer, ScriptedChatModel(replies=[better]), s)
     fb = coach.feedback(s.opening_line, BLAMING, coach.score(s.opening_line, BLAMING))
     assert (fb.rewrite, fb.rewrite_source) == (better, "model")
+
+
+def test_a_model_rewrite_that_drops_the_meaning_for_sympathy_is_not_used(hashing_scorer):
+    s = get_scenario("plans-changed")
+    sympathy = "I'm so sorry to hear that you're going through this. What would help you feel supported?"
+    off_topic = "I feel happy about the weather, and I'd like a sandwich. What do you think?"
+    still_blaming = "I understand that you are so selfish, but I feel hurt when our plans change. Can we talk?"
+    for reply in (sympathy, off_topic, still_blaming):
+        coach = PracticeCoach(hashing_scorer, ScriptedChatModel(replies=[reply]), s)
+        fb = coach.feedback(s.opening_line, BLAMING, coach.score(s.opening_line, BLAMING))
+        assert fb.rewrite_source == "rules" and fb.rewrite != reply
 
 
 def test_the_rule_rewrite_keeps_blame_free_sentences_and_adds_what_is_missing(hashing_scorer):
@@ -320,6 +347,20 @@ def test_practice_end_writes_the_summary_and_plot(capsys, fake_env):
     result = json.loads(out)
     assert result["retry"]["retry"]["attempt"] == 2 and Path(result["plot"]).is_file()
     assert result["summary"]["turns"][0]["turn"] == 1
+
+
+def test_a_described_conflict_can_be_practised_and_resumed(capsys, fake_env):
+    describe = "My brother keeps cancelling our weekly call at the last minute."
+    code, out, err = run(capsys, "practice", "--describe", describe, "--relationship", "family", "--name", "Chris",
+                         "--say", GENTLE, "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["scenario"].startswith("custom-my-brother-keeps")
+    code, out, err = run(capsys, "practice", "--resume", first["session_id"], "--say", "Can we talk?", "--json")
+    assert code == 0, err
+    assert [t["user"] for t in json.loads(out)["turns"]] == [GENTLE, "Can we talk?"]
+    code, out, _ = run(capsys, "sessions", "show", first["session_id"])
+    assert "With: Chris (your relative)" in out and describe in out
 
 
 def test_interactive_practice_reads_turns_and_commands_from_stdin(capsys, fake_env, monkeypatch):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from agent.practice.partner import OUT_OF_CHARACTER
 from agent.practice.scenarios import Scenario
 from eval.rubric import RubricScore, Scorer
 
@@ -130,13 +131,29 @@ def model_rewrite(model: BaseChatModel, text: str, scenario: Scenario, max_token
     # Coach-speak ("for example", citations, quotes inside) is advice about the message, not the message.
     if len(line) < 10 or len(line) > 2 * len(text) + 160 or _COACH_SPEAK.search(line):
         return None
+    if OUT_OF_CHARACTER.search(line):  # a counsellor's sympathy is not the user's message said better
+        return None
     return line
 
 
+_FILLER = {"this", "that", "with", "what", "when", "have", "been", "about", "your", "just", "like", "feel", "really"}
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 3 and w not in _FILLER}
+
+
 def _keeps_meaning(rewrite: str, text: str, scenario: Scenario) -> bool:
-    """Cheap check that the rewrite is about the same thing: it shares a content word with the turn or topic."""
-    words = lambda s: {w for w in re.findall(r"[a-z']+", s.lower()) if len(w) > 3}  # noqa: E731
-    return bool(words(rewrite) & (words(text) | words(scenario.topic)))
+    """Cheap check that the rewrite is about the same thing: two content words shared with the turn or topic."""
+    return len(_content_words(rewrite) & (_content_words(text) | _content_words(scenario.topic))) >= 2
+
+
+def _repeats_blame(rewrite: str, score: RubricScore) -> bool:
+    """A rewrite that still carries the words a horseman was flagged on has not removed the blame."""
+    words = _content_words(rewrite) | set(re.findall(r"[a-z']+", rewrite.lower()))
+    return any(
+        (flagged := _content_words(f.span) - {"never", "always"}) and flagged <= words for f in score.non_blame.flags
+    )
 
 
 class PracticeCoach:
@@ -152,11 +169,11 @@ class PracticeCoach:
         candidates: list[tuple[str, str]] = []
         if self.model is not None:
             drafted = model_rewrite(self.model, text, self.scenario)
-            if drafted and _keeps_meaning(drafted, text, self.scenario):
+            if drafted and _keeps_meaning(drafted, text, self.scenario) and not _repeats_blame(drafted, score):
                 candidates.append((drafted, "model"))
         candidates.append((rule_rewrite(text, score, self.scenario), "rules"))
         for candidate, source in candidates:
             candidate_score = self.scorer.score(partner_line, candidate)
-            if scores_better(candidate_score, score):
+            if not candidate_score.non_blame.flagged and scores_better(candidate_score, score):
                 return TurnFeedback(score, explain(score), candidate, candidate_score, source)
         return TurnFeedback(score, explain(score), None, None, None)

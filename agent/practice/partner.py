@@ -23,12 +23,14 @@ MOVE_INSTRUCTIONS: dict[Move, str] = {
     Move.CONCEDE: "Give some ground: admit your part and say what you really need.",
 }
 
-# Lines that mean the model stepped out of the role: coaching, meta-talk, or speaking as an assistant.
-_OUT_OF_CHARACTER = re.compile(
+# Lines that mean the model stepped out of the role: coaching, meta-talk, speaking as an assistant, or the
+# counsellor's sympathy small models fall into ("sorry to hear that, you're not alone").
+OUT_OF_CHARACTER = re.compile(
     r"\b(?:as an ai|language model|assistant|i-statement|non-?blame|rubric|role-?play|in this scenario|"
     r"your partner|communication skills|it'?s important to|remember to|here(?:'s| is) (?:a|an|my) (?:response|reply)|"
     r"user|coach|sorry,? I can'?t|I can'?t help|how can I help|here'?s|for example|response|they said|"
-    r"conversation|my previous)\b|^\s*you are\b|[()\[\]]",
+    r"conversation|my previous|sorry to hear|you'?re not alone|i can only imagine|it'?s okay to feel|"
+    r"how you must|i understand how|journey|support you|for your loss)\b|^\s*you are\b|[()\[\]]",
     re.IGNORECASE,
 )
 
@@ -92,9 +94,11 @@ def clean_line(text: str, scenario: Scenario) -> str | None:
     text = re.sub(rf"^\s*(?:{re.escape(scenario.name)}|partner|me)\s*:\s*", "", text.strip(), flags=re.I)
     text = text.strip().strip('"“”').strip()
     text = text.split("\n")[0].strip()
-    sentences = re.findall(r"[^.!?]+[.!?]*", text)
-    line = " ".join(s.strip() for s in sentences[:3]).strip()
-    if len(line) < 2 or _OUT_OF_CHARACTER.search(line) or "[" in line:
+    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", text) if s.strip()]
+    finished = [s for s in sentences if s[-1] in ".!?"]
+    # Brief and whole: at most two sentences, and none cut off by the token limit.
+    line = " ".join((finished or sentences)[:2]).strip()
+    if len(line) < 2 or OUT_OF_CHARACTER.search(line) or "[" in line:
         return None
     return line[:400]
 

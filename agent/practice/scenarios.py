@@ -123,6 +123,12 @@ def _topic(description: str) -> str:
     return (phrase[0].lower() + phrase[1:]) if phrase else "this happens"
 
 
+def _short_title(description: str) -> str:
+    words = _topic(description).split()
+    title = " ".join(words[:7]) + (" ..." if len(words) > 7 else "")
+    return title[0].upper() + title[1:]
+
+
 def scenario_from_description(
     description: str,
     *,
@@ -145,11 +151,11 @@ def scenario_from_description(
             "this sounds like abuse or danger, which Attune will not role-play; if you are not safe, contact "
             "your local emergency number or a domestic-abuse helpline"
         )
-    drafted = _draft_with_model(text, relationship, name, model) if model is not None else None
+    drafted = _draft_with_model(text, relationship, name, model) if model is not None else {}
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower())[:40].strip("-") or "custom"
     fields = {
         "id": f"custom-{slug}",
-        "title": (drafted.title if drafted else "") or _topic(text)[:80].capitalize(),
+        "title": drafted.get("title") or _short_title(text),
         "relationship": relationship,
         "name": name,
         "role": _ROLE[relationship],
@@ -157,35 +163,34 @@ def scenario_from_description(
         "style": "defensive",
         "situation": text,
         "topic": _topic(text),
-        "position": (drafted.position if drafted else "")
+        "position": drafted.get("position")
         or f"{name} sees it differently and feels unfairly judged about it.",
         "stance": [
-            (drafted.stance if drafted else "") or "I don't think I did anything wrong here.",
+            drafted.get("stance") or "I don't think I did anything wrong here.",
         ],
         "interests": [
-            (drafted.hidden_interest if drafted else "") or f"{name} is under more pressure than they have said."
+            drafted.get("hidden_interest") or f"{name} is under more pressure than they have said."
         ],
-        "reveal": (drafted.hidden_interest if drafted else "")
+        "reveal": drafted.get("hidden_interest")
         or "Honestly, there's more going on for me than I've said, and I felt judged.",
         "needs": ["to feel understood rather than blamed", "a fair way forward for both of you"],
-        "facts": [(drafted.fact if drafted else "") or "There's more going on for me than you know."],
+        "facts": [drafted.get("fact") or "There's more going on for me than you know."],
         "proposal": "Could we find a way that works for both of us?",
         "concession": "I can see how this affected you. I'm sorry I didn't listen sooner.",
-        "opening_line": (drafted.opening_line if drafted else "") or "You said you wanted to talk. What's going on?",
+        "opening_line": drafted.get("opening_line") or "You said you wanted to talk. What's going on?",
         "custom": True,
     }
     try:
         return Scenario.model_validate(fields)
     except ValidationError as exc:
-        if drafted is not None:  # the model's fields broke validation: retry with the plain ones
+        if drafted:  # the model's fields broke validation: retry with the plain ones
             log.info("drafted scenario rejected (%s); using plain fields", exc.errors()[0]["msg"])
             return scenario_from_description(description, relationship=relationship, name=name, model=None)
         raise ScenarioRefused(f"could not build a scenario: {exc.errors()[0]['msg']}") from None
 
 
-def _draft_with_model(
-    text: str, relationship: str, name: str, model: BaseChatModel
-) -> _DraftedScenario | None:
+def _draft_with_model(text: str, relationship: str, name: str, model: BaseChatModel) -> dict[str, str]:
+    """The fields the model drafted that are fit to use; the rest are left to the plain defaults."""
     schema = _DraftedScenario.model_json_schema()
     prompt = (
         f"A user wants to practise a hard conversation with {name}, {_ROLE[relationship]}. Their description:\n"
@@ -204,7 +209,19 @@ def _draft_with_model(
         drafted = _DraftedScenario.model_validate(json.loads(reply.text))
     except (ValueError, ValidationError) as exc:
         log.info("the model's scenario draft was unusable: %s", exc)
-        return None
-    if any(_ABUSE.search(v) for v in drafted.model_dump().values()):
-        return None
-    return drafted
+        return {}
+    return {k: v.strip() for k, v in drafted.model_dump().items() if _usable(k, v.strip())}
+
+
+_PLACEHOLDER = re.compile(
+    r"[\[\]{}<>]|\b(?:my|our) (?:partner|friend|brother|sister|mother|father|boss|colleague)\b", re.IGNORECASE
+)
+
+
+def _usable(field: str, value: str) -> bool:
+    """Small models leave placeholders, write from the user's side, or stop mid-sentence: such a field is dropped."""
+    if not value or _PLACEHOLDER.search(value) or _ABUSE.search(value):
+        return False
+    if field == "title":
+        return len(value.split()) <= 8
+    return value[-1] in ".!?" and len(value) <= 200

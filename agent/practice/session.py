@@ -5,7 +5,7 @@ and the coach's rewrite, each step written to the store as it completes.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -134,7 +134,7 @@ class PracticeSession:
         move = choose_move(after, signal)
         history = [(t.user, t.partner or "") for t in earlier] + [(turn.user, "")]
         line = self.partner.reply(after, move, history)
-        after = PartnerState(**{**after.__dict__, "last_move": move})
+        after = replace(after, last_move=move)
         feedback = self.coach.feedback(last_line, turn.user, score)
         self.store.save_feedback(
             turn_id,
