@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from agent.settings import AttuneSettings
 
 DISCLAIMER = (
-    "Attune is a coach, not a therapist. If you or someone else is in danger, call your local emergency "
-    "number now."
+    "Attune is a coach, not a therapist: it cannot assess risk, diagnose or treat, and it can be wrong. If you "
+    "or someone else is in danger, call your local emergency number now (112 in the EU, 911 in the US, 999 in "
+    "the UK); https://findahelpline.com lists free crisis lines in over 130 countries."
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -81,6 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="rubric-guided: redraft up to N times when the answer falls short of the rubric (shown whole, "
         "not streamed; default 1)",
     )
+    p_forget = sub.add_parser(
+        "forget",
+        help="delete your practice sessions and your own documents from this machine",
+        description="Delete what Attune keeps about you: saved practice sessions and their plots, and the passages "
+        "of documents you ingested or uploaded (the bundled articles stay). With neither flag, both.",
+        epilog="Asks for confirmation unless --yes is given; without a terminal to ask on, --yes is required.",
+    )
+    p_forget.add_argument("--sessions", action="store_true", help="only the practice sessions and plots")
+    p_forget.add_argument("--documents", action="store_true", help="only your ingested and uploaded documents")
+    p_forget.add_argument("--yes", action="store_true", help="don't ask for confirmation")
+    p_forget.add_argument("--json", action="store_true", help="print what was deleted as JSON")
+    p_forget.set_defaults(handler=cmd_forget)
     p_ingest.set_defaults(handler=cmd_ingest)
     p_ask.set_defaults(handler=cmd_ask)
     from agent.practice.cli import register as register_practice
@@ -162,6 +175,47 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    import shutil
+
+    from agent.practice.store import forget_sessions
+    from agent.runtime import open_library
+    from knowledge.ingest import BUNDLED_PREFIX
+
+    settings = settings_from_args(args)
+    both = not (args.sessions or args.documents)
+    what = " and ".join(
+        w for w, on in (("practice sessions", args.sessions or both), ("your documents", args.documents or both)) if on
+    )
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"this deletes {what} in {settings.home}; add --yes to confirm")
+        answer = input(f"Delete {what} in {settings.home}? This cannot be undone. [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return EXIT_OK
+    report: dict[str, object] = {}
+    if args.sessions or both:
+        report["sessions_deleted"] = forget_sessions(settings.sessions_db)
+        shutil.rmtree(settings.plots_dir, ignore_errors=True)
+    if args.documents or both:
+        removed: list[str] = []
+        if settings.chroma_path.exists():
+            library = open_library(settings)
+            for source in library.sources():
+                if not source.startswith(BUNDLED_PREFIX):
+                    library.delete_source(source)
+                    removed.append(source)
+        shutil.rmtree(settings.uploads_dir, ignore_errors=True)
+        report["documents_deleted"] = removed
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for key, value in report.items():
+            print(f"{key.replace('_', ' ')}: {len(value) if isinstance(value, list) else value}")
+    return EXIT_OK
+
+
 def _answer_json(answer: Answer) -> dict[str, object]:
     from agent.prompts import GENERAL_ADVICE_NOTE
 
@@ -188,6 +242,7 @@ def _answer_json(answer: Answer) -> dict[str, object]:
         "cited": answer.cited,
         "scores": answer.scores.to_json() if answer.scores else None,
         "drafts": len(answer.drafts) or 1,
+        "safety": answer.safety.to_json(),
         "timings": {
             "retrieval_ms": round(t.retrieval_ms, 1),
             "first_token_ms": round(t.first_token_ms, 1),
@@ -200,15 +255,21 @@ def _answer_json(answer: Answer) -> dict[str, object]:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from agent.backends import make_chat_model
-    from agent.coach import BadQuestion, clean_question
+    from agent.coach import BadQuestion, clean_question, safety_answer
     from agent.prompts import GENERAL_ADVICE_NOTE
     from agent.runtime import build_coach, ingest_into, open_library
+    from agent.safety import check_message, load_help_resources
 
     settings = settings_from_args(args)
     try:
-        clean_question(args.question, settings.max_question_chars)  # refuse before loading anything
+        question = clean_question(args.question, settings.max_question_chars)  # refuse before loading anything
     except BadQuestion as exc:
         raise UsageError(str(exc)) from None
+    verdict = check_message(question)
+    if verdict.flagged:  # help at once: nothing is loaded, retrieved or generated
+        answer = safety_answer(question, verdict, load_help_resources(settings.help_resources))
+        print(json.dumps(_answer_json(answer), ensure_ascii=False, indent=2) if args.json else answer.text)
+        return EXIT_OK
     model = make_chat_model(settings)  # a missing model file fails here, before any indexing
     library = open_library(settings)
     if library.count() == 0:
@@ -219,7 +280,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_answer_json(stream.result()), ensure_ascii=False, indent=2))
         return EXIT_OK
-    if not stream.passages:
+    if not stream.passages and not stream.safety.flagged:
         print(f"({GENERAL_ADVICE_NOTE})\n")
     for piece in stream:
         print(piece, end="", flush=True)

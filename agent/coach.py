@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
 from agent.prompts import COACH_SYSTEM, question_message
+from agent.safety import HelpResources, SafetyVerdict, check_message, load_help_resources, safety_reply
 from agent.settings import AttuneSettings
 from eval.rubric import RubricScore, Scorer
 from knowledge.retrieve import HybridRetriever
@@ -75,6 +76,7 @@ class Answer:
     timings: AnswerTimings = field(default_factory=AnswerTimings)
     scores: RubricScore | None = None
     drafts: list[Draft] = field(default_factory=list)  # every candidate, in order, when guided; the first is greedy
+    safety: SafetyVerdict = field(default_factory=lambda: SafetyVerdict(False))
 
     @property
     def grounded(self) -> bool:
@@ -84,8 +86,15 @@ class Answer:
 class AnswerStream:
     """Iterate for the answer's text as it streams; `answer` is complete once iteration ends."""
 
-    def __init__(self, passages: list[Passage], chunks: Iterator[str], finish: Callable[[str], Answer]) -> None:
+    def __init__(
+        self,
+        passages: list[Passage],
+        chunks: Iterator[str],
+        finish: Callable[[str], Answer],
+        safety: SafetyVerdict | None = None,
+    ) -> None:
         self.passages = passages  # known before the first token: the caller can say "general advice" up front
+        self.safety = safety or SafetyVerdict(False)  # known up front too: a flagged message gets help, not tips
         self._chunks = chunks
         self._finish = finish
         self._parts: list[str] = []
@@ -102,6 +111,11 @@ class AnswerStream:
             pass
         assert self.answer is not None
         return self.answer
+
+
+def safety_answer(question: str, verdict: SafetyVerdict, help_resources: HelpResources) -> Answer:
+    """The answer to a message that discloses danger: help resources, nothing retrieved, nothing generated."""
+    return Answer(question, question, safety_reply(verdict, help_resources), [], [], AnswerTimings(), safety=verdict)
 
 
 def meets_bar(score: RubricScore) -> bool:
@@ -129,6 +143,14 @@ class Coach:
         self.retriever = retriever
         self.settings = settings
         self.scorer = scorer  # scores every answer; with settings.candidates > 1 it also picks the best
+        self.safety_check: Callable[[str], SafetyVerdict] = check_message
+        self._help: HelpResources | None = None
+
+    @property
+    def help_resources(self) -> HelpResources:
+        if self._help is None:
+            self._help = load_help_resources(self.settings.help_resources)
+        return self._help
 
     def standalone(self, question: str, history: Sequence[ConversationTurn]) -> str:
         if self.settings.condense == "model":
@@ -168,6 +190,10 @@ class Coach:
         as a single piece.
         """
         question = clean_question(question, self.settings.max_question_chars)
+        verdict = self.safety_check(question)
+        if verdict.flagged:  # before retrieval or generation: no tips, no passages, only real help
+            safe = safety_answer(question, verdict, self.help_resources)
+            return AnswerStream([], iter([safe.text]), lambda _text: safe, verdict)
         n = candidates if candidates is not None else self.settings.candidates
         started = time.perf_counter()
         standalone = self.standalone(question, history)

@@ -68,5 +68,6 @@ def build_coach(
     return Coach(model or make_chat_model(settings), retriever, settings, scorer)
 
 
-def open_sessions(settings: AttuneSettings) -> SessionStore:
-    return SessionStore(settings.sessions_db)
+def open_sessions(settings: AttuneSettings, *, save: bool = True) -> SessionStore:
+    """The saved sessions; with `save=False`, a session store that lives in memory and leaves nothing on disk."""
+    return SessionStore(settings.sessions_db if save else None)

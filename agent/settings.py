@@ -101,10 +101,15 @@ class AttuneSettings(BaseSettings):
     )
     guided_temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature of the extra drafts.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, in characters.")
+    help_resources: Path | None = Field(
+        None,
+        description="A TOML file of help resources shown when the safety check fires (see agent/help_resources.toml "
+        "for the format); default: international ones.",
+    )
     max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 
-    @field_validator("home", "model_path", "embedding_model_path", mode="after")
+    @field_validator("home", "model_path", "embedding_model_path", "help_resources", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -131,6 +136,10 @@ class AttuneSettings(BaseSettings):
     @property
     def sessions_db(self) -> Path:
         return self.home / "practice.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
 
     @property
     def plots_dir(self) -> Path:

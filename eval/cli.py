@@ -82,6 +82,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     validate.add_argument("--json", action="store_true", help="print the figures as JSON")
 
+    safety = actions.add_parser(
+        "safety",
+        help="measure the safety check on a labelled set",
+        description="Run the safety check over a labelled set (default: the bundled eval/suites/safety.jsonl plus "
+        "the questions of the bundled suites as ordinary questions) and report recall on disclosures and the "
+        "false-positive rate on ordinary questions and hard negatives.",
+        epilog="Targets: every explicit disclosure caught; at most 2%% of ordinary questions flagged. "
+        "Exit status 1 with --check when a target is missed.",
+    )
+    safety.add_argument("--set", type=Path, metavar="FILE.jsonl", help='labelled lines {"id", "text", "flagged", '
+                        '"category", "kind"} (default: the bundled set)')
+    safety.add_argument("--json", action="store_true", help="print the figures as JSON")
+    safety.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+
     train = actions.add_parser(
         "train",
         help="fit the empathy model on EPITOME-format data (development)",
@@ -100,6 +114,7 @@ def run_eval(args: argparse.Namespace) -> int:
         "compare": _compare,
         "validate": _validate,
         "train": _train,
+        "safety": _safety,
     }[args.eval_command]
     try:
         return handler(args)
@@ -337,6 +352,36 @@ def _validate_judge(args: argparse.Namespace) -> dict[str, Any]:
             "macro_f1": round(float(f1_score(truth, predicted[m], average="macro", labels=[0, 1, 2])), 3),
         }
     return out
+
+
+def _safety(args: argparse.Namespace) -> int:
+    from eval.safety import bundled_set, evaluate, ordinary_from_suites, read_labelled
+
+    if args.set:
+        examples = read_labelled(_existing(args.set))
+    else:
+        suites = files("eval") / "suites"
+        examples = read_labelled(bundled_set()) + ordinary_from_suites(
+            [Path(str(suites / "relationship_questions.jsonl")), Path(str(suites / "counselchat.jsonl"))]
+        )
+    report = evaluate(examples)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        for kind in ("explicit", "indirect", "past", "hard_negative", "ordinary"):
+            if report.counts.get(kind):
+                what = "caught" if kind in ("explicit", "indirect", "past") else "flagged"
+                print(f"{kind:14} {report.caught.get(kind, 0):3}/{report.counts[kind]:<3} {what} "
+                      f"({report.rate(kind):.1%})")
+        for ex in report.misses:
+            print(f"missed          {ex.id} [{ex.kind}, {ex.category}] {ex.text}")
+        for ex, category in report.false_positives:
+            print(f"false positive  {ex.id} [{ex.kind}, flagged {category}] {ex.text}")
+        for ex, category in report.wrong_category:
+            print(f"other category  {ex.id} [{ex.category} -> {category}] {ex.text}")
+        print("targets met" if report.meets_targets else "TARGETS MISSED: every explicit disclosure caught, "
+              "at most 2% of ordinary questions flagged")
+    return EXIT_FAILED if args.check and not report.meets_targets else EXIT_OK
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -444,6 +444,10 @@ def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path,
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    import sqlite3
+
+    with sqlite3.connect(Path(os.environ["ATTUNE_HOME"]) / "practice.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
     code, out, _ = run(capsys, "sessions", "--json")
     (listed,) = json.loads(out)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agent.cli import EXIT_OK, UsageError, settings_from_args
 
 if TYPE_CHECKING:
-    from agent.practice.session import BranchComparison, PracticeSession
+    from agent.practice.session import BranchComparison, PracticeSession, SafetyStop
     from agent.practice.store import TurnRecord
     from agent.settings import AttuneSettings
 
@@ -41,6 +41,9 @@ def register(sub: Any) -> None:
     p.add_argument("--retry", metavar="TEXT", help="after the --say turns, say the last turn again this way")
     p.add_argument("--end", action="store_true", help="after the --say turns, end the session: summary and plot")
     p.add_argument("--resume", metavar="SESSION_ID", help="continue a saved session")
+    p.add_argument(
+        "--no-save", action="store_true", help="don't save: keep this session in memory only and write nothing to disk"
+    )
     p.add_argument("--model", type=Path, metavar="FILE.gguf", help="a GGUF model file instead of the bundled one")
     p.set_defaults(handler=cmd_practice)
 
@@ -80,6 +83,8 @@ def cmd_practice(args: argparse.Namespace) -> int:
     chosen = [bool(args.scenario), bool(args.describe), bool(args.resume)]
     if sum(chosen) > 1:
         raise UsageError("give one of --scenario, --describe or --resume")
+    if args.no_save and args.resume:
+        raise UsageError("--no-save cannot resume a saved session")
     if (args.retry or args.end) and not (args.say or args.resume):
         raise UsageError("--retry and --end act on a session: give --say turns or --resume ID")
     interactive = not (args.say or args.retry or args.end)
@@ -102,7 +107,7 @@ def _open_session(args: argparse.Namespace, settings: AttuneSettings, interactiv
     from agent.practice.store import SessionNotFound
     from agent.runtime import make_scorer, open_sessions
 
-    store = open_sessions(settings)
+    store = open_sessions(settings, save=not args.no_save)
     scenario = None
     if args.resume:
         try:
@@ -151,9 +156,15 @@ def _pick_scenario() -> Any:
     raise UsageError(f"no scenario {choice!r}; `attune practice --list` shows them")
 
 
+def _safety_text(stop: SafetyStop, settings: AttuneSettings) -> str:
+    from agent.safety import load_help_resources, safety_reply
+
+    return safety_reply(stop.verdict, load_help_resources(settings.help_resources))
+
+
 def _scripted(session: PracticeSession, settings: AttuneSettings, args: argparse.Namespace) -> int:
-    from agent.practice.session import BadTurn
-    from agent.practice.summary import plot_summary, summarize
+    from agent.practice.session import BadTurn, SafetyStop
+    from agent.practice.summary import summarize
 
     comparison = None
     try:
@@ -168,6 +179,15 @@ def _scripted(session: PracticeSession, settings: AttuneSettings, args: argparse
                 _print_comparison(session, comparison)
     except BadTurn as exc:
         raise UsageError(f"{exc} (session {session.id} is saved)") from None
+    except SafetyStop as stop:
+        reply = _safety_text(stop, settings)
+        if args.json:
+            print(json.dumps({"session_id": session.id, "stopped": True, "safety": stop.verdict.to_json(),
+                              "reply": reply, "turns": [t.to_json() for t in session.record().active_turns]},
+                             ensure_ascii=False, indent=2))
+        else:
+            print(reply)
+        return EXIT_OK
     record = session.record()
     out: dict[str, object] = {
         "session_id": session.id,
@@ -180,16 +200,27 @@ def _scripted(session: PracticeSession, settings: AttuneSettings, args: argparse
     if args.end:
         session.end()
         summary = summarize(session.record())
-        plot = plot_summary(summary, settings.plots_dir / f"{session.id}.png", session.scenario.title)
+        plot = _plot(session, summary, settings)
         out["summary"] = summary.to_json()
-        out["plot"] = str(plot)
+        out["plot"] = str(plot) if plot else None
         if not args.json:
-            print("\n" + summary.text() + f"\nPlot: {plot}")
+            print("\n" + summary.text() + (f"\nPlot: {plot}" if plot else ""))
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
-    else:
+    elif session.store.saved:
         print(f"\nSaved as session {session.id} (attune sessions show {session.id}).")
+    else:
+        print("\nNot saved (--no-save): nothing of this session was written to disk.")
     return EXIT_OK
+
+
+def _plot(session: PracticeSession, summary: Any, settings: AttuneSettings) -> Path | None:
+    """The session's PNG plot, or None for an unsaved session (which must leave nothing on disk)."""
+    from agent.practice.summary import plot_summary
+
+    if not session.store.saved:
+        return None
+    return plot_summary(summary, settings.plots_dir / f"{session.id}.png", session.scenario.title)
 
 
 def _wrap(text: str, prefix: str) -> str:
@@ -222,8 +253,8 @@ HELP = "Type what you would say. /retry: say the last turn again. /end: finish w
 
 
 def _interactive(session: PracticeSession, settings: AttuneSettings) -> int:
-    from agent.practice.session import BadTurn
-    from agent.practice.summary import plot_summary, summarize
+    from agent.practice.session import BadTurn, SafetyStop
+    from agent.practice.summary import summarize
 
     s = session.scenario
     print(f"\nPractising \"{s.title}\" with {s.name} ({s.role}). {HELP}\n")
@@ -243,21 +274,22 @@ def _interactive(session: PracticeSession, settings: AttuneSettings) -> int:
         try:
             text = input("you> ").strip()
         except EOFError:
-            print(f"\nSaved. Continue with: attune practice --resume {session.id}")
+            print(f"\nSaved. Continue with: attune practice --resume {session.id}" if session.store.saved else "")
             return EXIT_OK
         if not text:
             continue
         try:
             if text in ("/quit", "/q"):
-                print(f"Saved. Continue with: attune practice --resume {session.id}")
+                if session.store.saved:
+                    print(f"Saved. Continue with: attune practice --resume {session.id}")
                 return EXIT_OK
             if text in ("/help", "/?"):
                 print(HELP)
             elif text == "/end":
                 session.end()
                 summary = summarize(session.record())
-                plot = plot_summary(summary, settings.plots_dir / f"{session.id}.png", s.title)
-                print("\n" + summary.text() + f"\nPlot: {plot}")
+                plot = _plot(session, summary, settings)
+                print("\n" + summary.text() + (f"\nPlot: {plot}" if plot else ""))
                 return EXIT_OK
             elif text.startswith("/retry"):
                 again = text[len("/retry"):].strip() or input("try again> ").strip()
@@ -268,6 +300,9 @@ def _interactive(session: PracticeSession, settings: AttuneSettings) -> int:
                 _print_turn(session, session.say(text))
         except BadTurn as exc:
             print(f"  ({exc})")
+        except SafetyStop as stop:
+            print("\n" + _safety_text(stop, settings))
+            return EXIT_OK
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:

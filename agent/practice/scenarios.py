@@ -17,6 +17,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from agent.safety import check_message
+
 log = logging.getLogger(__name__)
 
 Relationship = Literal["partner", "friend", "family", "coworker"]
@@ -146,7 +148,7 @@ def scenario_from_description(
         raise ScenarioRefused("describe the conflict in a sentence or two (at least 20 characters)")
     if len(text) > 1200:
         raise ScenarioRefused(f"the description is {len(text)} characters; keep it under 1200")
-    if _ABUSE.search(text):
+    if _ABUSE.search(text) or check_message(text).flagged:
         raise ScenarioRefused(
             "this sounds like abuse or danger, which Attune will not role-play; if you are not safe, contact "
             "your local emergency number or a domestic-abuse helpline"

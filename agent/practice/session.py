@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
@@ -15,6 +16,7 @@ from agent.practice.scenarios import Scenario
 from agent.practice.state import PartnerState, choose_move, initial_state, signal_of
 from agent.practice.state import advance as advance_state
 from agent.practice.store import SessionRecord, SessionStore, TurnRecord
+from agent.safety import SafetyVerdict, check_message
 from eval.rubric import Scorer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -22,6 +24,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 class BadTurn(ValueError):
     """The user's turn cannot be used (empty, too long, or the session has ended); one-line message."""
+
+
+class SafetyStop(Exception):
+    """The user disclosed danger: the turn is kept, the session ends, and no role-play follows."""
+
+    def __init__(self, verdict: SafetyVerdict, turn: TurnRecord) -> None:
+        super().__init__(verdict.category)
+        self.verdict = verdict
+        self.turn = turn
 
 
 def clean_turn(text: str, max_chars: int) -> str:
@@ -69,6 +80,7 @@ class PracticeSession:
         self.partner = Partner(model, scenario)
         self.coach = PracticeCoach(scorer, model, scenario)
         self.max_turn_chars = max_turn_chars
+        self.safety_check = check_message
 
     @classmethod
     def start(
@@ -97,24 +109,45 @@ class PracticeSession:
         return turns[-1] if turns and turns[-1].pending else None
 
     def say(self, text: str) -> TurnRecord:
+        """Take one turn; raises SafetyStop (after saving the turn and ending the session) on a disclosure."""
         text = clean_turn(text, self.max_turn_chars)
         record = self.record()
+        self._refuse_if_ended(record)
         if self.pending_turn() is not None:
             raise BadTurn("the last turn has no reply yet; finish it first (resume the session)")
         idx = len(record.active_turns) + 1
-        turn_id = self.store.add_user_turn(self.id, idx, 1, text, record.state)  # saved before any model call
+        verdict = self.safety_check(text)
+        # Saved before any model call, so a killed process loses at most the reply in flight.
+        turn_id = self.store.add_user_turn(self.id, idx, 1, text, record.state, verdict.category)
+        if verdict.flagged:
+            self._stop(verdict, turn_id)
         return self._complete(turn_id)
+
+    def _refuse_if_ended(self, record: SessionRecord) -> None:
+        if record.ended_reason == "safety":
+            raise BadTurn("this session stopped because you told me you may be in danger; it will not continue")
+
+    def _stop(self, verdict: SafetyVerdict, turn_id: int) -> NoReturn:
+        self.store.end(self.id, reason="safety")
+        raise SafetyStop(verdict, next(t for t in self.record().turns if t.id == turn_id))
 
     def retry(self, text: str) -> BranchComparison:
         """Say the last turn again from the state before it; both branches are kept and compared."""
         text = clean_turn(text, self.max_turn_chars)
-        turns = self.record().active_turns
+        record = self.record()
+        self._refuse_if_ended(record)
+        turns = record.active_turns
         if not turns:
             raise BadTurn("there is no turn to try again yet")
         last = turns[-1]
+        verdict = self.safety_check(text)
         self.store.restore_state(self.id, last.state_before)
-        attempts = [t for t in self.record().turns if t.idx == last.idx]
-        turn_id = self.store.add_user_turn(self.id, last.idx, len(attempts) + 1, text, last.state_before)
+        attempts = [t for t in record.turns if t.idx == last.idx]
+        turn_id = self.store.add_user_turn(
+            self.id, last.idx, len(attempts) + 1, text, last.state_before, verdict.category
+        )
+        if verdict.flagged:
+            self._stop(verdict, turn_id)
         return BranchComparison(last, self._complete(turn_id))
 
     def finish_pending(self) -> TurnRecord | None:

@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     state_json TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    ended_at TEXT
+    ended_at TEXT,
+    ended_reason TEXT               -- NULL, "user", or "safety" when the user disclosed danger
 );
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS turns (
     partner_move TEXT,
     partner_source TEXT,
     state_after TEXT,
+    safety_category TEXT,           -- set when the safety check fired on this turn: no reply will come
     created_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS turns_by_session ON turns(session_id, idx, attempt);
@@ -82,10 +84,12 @@ class TurnRecord:
     rewrite_source: str | None
     rewrite_scores: dict[str, object] | None
     created_at: str
+    safety_category: str | None = None
 
     @property
     def pending(self) -> bool:
-        return self.partner is None
+        """Saved, but the reply never came (the process stopped); a turn the safety check stopped is not."""
+        return self.partner is None and self.safety_category is None
 
     @property
     def non_blame(self) -> float | None:
@@ -124,6 +128,7 @@ class TurnRecord:
             "partner": self.partner,
             "partner_move": self.move,
             "partner_source": self.partner_source,
+            "safety": {"flagged": self.safety_category is not None, "category": self.safety_category},
             "state": self.state_after,
         }
 
@@ -136,6 +141,7 @@ class SessionRecord:
     created_at: str
     updated_at: str
     ended_at: str | None
+    ended_reason: str | None
     turns: tuple[TurnRecord, ...]  # every attempt, in order
 
     @property
@@ -152,6 +158,7 @@ class SessionRecord:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "ended": self.ended_at is not None,
+            "ended_reason": self.ended_reason,
             "turns": len(self.active_turns),
             "state": self.state,
         }
@@ -162,23 +169,36 @@ class SessionRecord:
 
 
 class SessionStore:
-    def __init__(self, path: Path) -> None:
+    """Sessions in SQLite at `path`; with `path=None`, in memory only ("don't save": nothing touches the disk)."""
+
+    def __init__(self, path: Path | None) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._memory: sqlite3.Connection | None = None
+        if path is None:
+            self._memory = sqlite3.connect(":memory:", check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
+            _add_missing_columns(db)
+
+    @property
+    def saved(self) -> bool:
+        return self.path is not None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
+        db = self._memory or sqlite3.connect(self.path or ":memory:", timeout=10)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            if self._memory is None:
+                db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.row_factory = sqlite3.Row
             with db:  # one transaction: committed on success, rolled back on error
                 yield db
         finally:
-            db.close()
+            if self._memory is None:
+                db.close()
 
     def create(self, scenario: Scenario, state: dict[str, object]) -> str:
         session_id = uuid.uuid4().hex[:12]
@@ -192,15 +212,21 @@ class SessionStore:
         return session_id
 
     def add_user_turn(
-        self, session_id: str, idx: int, attempt: int, text: str, state_before: dict[str, object]
+        self,
+        session_id: str,
+        idx: int,
+        attempt: int,
+        text: str,
+        state_before: dict[str, object],
+        safety_category: str | None = None,
     ) -> int:
         with self._connect() as db:
             if attempt > 1:
                 db.execute("UPDATE turns SET active = 0 WHERE session_id = ? AND idx = ?", (session_id, idx))
             cur = db.execute(
-                "INSERT INTO turns (session_id, idx, attempt, active, user_text, state_before, created_at) "
-                "VALUES (?, ?, ?, 1, ?, ?, ?)",
-                (session_id, idx, attempt, text, json.dumps(state_before), _now()),
+                "INSERT INTO turns (session_id, idx, attempt, active, user_text, state_before, safety_category, "
+                "created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
+                (session_id, idx, attempt, text, json.dumps(state_before), safety_category, _now()),
             )
             db.execute("UPDATE sessions SET updated_at = ?, ended_at = NULL WHERE id = ?", (_now(), session_id))
             assert cur.lastrowid is not None
@@ -243,9 +269,11 @@ class SessionStore:
         with self._connect() as db:
             db.execute("UPDATE sessions SET state_json = ? WHERE id = ?", (json.dumps(state), session_id))
 
-    def end(self, session_id: str) -> None:
+    def end(self, session_id: str, reason: str = "user") -> None:
         with self._connect() as db:
-            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (_now(), session_id))
+            db.execute(
+                "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?", (_now(), reason, session_id)
+            )
 
     def load(self, session_id: str) -> SessionRecord:
         with self._connect() as db:
@@ -265,6 +293,7 @@ class SessionStore:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             ended_at=row["ended_at"],
+            ended_reason=row["ended_reason"],
             turns=tuple(_turn(t) for t in turns),
         )
 
@@ -273,6 +302,25 @@ class SessionStore:
         with self._connect() as db:
             ids = [r["id"] for r in db.execute("SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC")]
         return [self.load(i) for i in ids]
+
+
+def forget_sessions(path: Path) -> int:
+    """Delete the sessions database (and its WAL files); return how many sessions it held."""
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        count = int(db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+    db.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return count
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Databases made by an earlier version lack the newer columns; add them in place."""
+    for table, column in (("sessions", "ended_reason"), ("turns", "safety_category")):
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
 
 def _loads(value: str | None) -> dict[str, object] | None:
@@ -297,4 +345,5 @@ def _turn(row: sqlite3.Row) -> TurnRecord:
         rewrite_source=row["rewrite_source"],
         rewrite_scores=_loads(row["rewrite_scores"]),
         created_at=row["created_at"],
+        safety_category=row["safety_category"],
     )

@@ -1,0 +1,259 @@
+"""The safety check on every user message, before any generation: self-harm, abuse by a partner or relative,
+harm to others, child abuse. When it fires, the normal flow stops and the reply points to real help.
+
+Rules, sentence by sentence, each naming the words that fired it; negations ("he has never hit me") and play or
+hyperbole ("he beat me at chess") are let through. `attune eval safety` measures them on labelled sets.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Category = Literal["self_harm", "partner_violence", "harm_to_others", "child_abuse"]
+
+_AGENT = (
+    r"(?:he|she|they|him|her|my (?:(?:new|current|old|former|late|own) )?"
+    r"(?:partner|husband|wife|boyfriend|girlfriend|fianc[ée]e?|spouse|ex|"
+    r"(?:ex|first|former)[- ]?(?:husband|wife|boyfriend|girlfriend|partner)|mother|mum|mom|father|dad|stepdad|"
+    r"stepfather|stepmum|stepmom|stepmother|brother|sister|uncle|aunt|cousin|grandfather|grandad|flatmate|roommate|"
+    r"(?:mum|mom)'s boyfriend))"
+)
+_CHILD = (
+    r"(?:my|our|the|his|her) (?:kids?|child(?:ren)?|son|daughter|baby|toddler|little (?:brother|sister|one)|"
+    r"stepson|stepdaughter|boy|girl)"
+)
+_BODY = (
+    r"(?:me|my (?:head|face|arm|arms|neck|throat|body|back|chest|stomach|leg|legs|hair|wrist|eye|nose|ribs?|jaw|"
+    r"teeth|tooth|fingers?|hand|shoulder))"
+)
+# Verbs of physical violence, as a partner or relative would be said to use them on someone.
+_VIOLENCE = (
+    r"(?:hit|hits|hitting|punch(?:es|ed|ing)?|slap(?:s|ped|ping)?|smack(?:s|ed|ing)?|kick(?:s|ed|ing)?|"
+    r"chok(?:e|es|ed|ing)|strangl(?:e|es|ed|ing)|beat(?:s|ing)?|beaten|shov(?:e|es|ed|ing)|slam(?:s|med|ming)|"
+    r"whip(?:s|ped|ping)?|burn(?:s|ed|t)?|bit|bites|drag(?:s|ged)|pin(?:s|ned) (?:me )?down|throttl(?:e|es|ed)|"
+    r"stab(?:s|bed)?|attack(?:s|ed)|assault(?:s|ed)|rap(?:e|es|ed)|molest(?:s|ed)?|abus(?:e|es|ed|ing)|"
+    r"grab(?:s|bed)? (?:me )?by the (?:throat|neck|hair|arm)|push(?:es|ed)? me (?:down|into|against|over|off)|"
+    r"thr(?:ew|ows?) (?:\w+ ){0,2}at|hurl(?:s|ed)? (?:\w+ ){0,2}at|twist(?:s|ed)|spat on|spit(?:s)? on|"
+    r"pin(?:s|ned) (?:me )?(?:against|to)|pull(?:s|ed) (?:me|my) (?:by|hair)|bang(?:s|ed)|sho(?:ot|t) at|"
+    r"broke(?! up)|breaks(?! up)|cracked|bruised|injur(?:e|es|ed)|wound(?:s|ed)|scratch(?:es|ed)|pinch(?:es|ed)|"
+    r"sexually assault(?:s|ed)?|touch(?:es|ed) (?:me )?(?:without|when i)|strike|strikes|struck|batter(?:s|ed))"
+)
+_NEGATION = re.compile(r"\b(?:never|not|n't|\w+n't)\b", re.IGNORECASE)
+_NEGATED = re.compile(r"\b(?:never|not|n't|wouldn't|won't|didn't|doesn't|don't)\s+(?:\w+\s+){0,2}$", re.I)
+# Play, games and hyperbole: "beat me at chess", "a pillow fight", "I want to strangle him every time he ...".
+_PLAY = re.compile(
+    r"\b(?:pillow|chess|tennis|cards|poker|scrabble|game|games|mario|football|race|match|played|playing|play-?fight|"
+    r"tickl\w*|jok(?:e|es|ing)|laugh(?:ed|ing)?|silly|teas\w*|every time|killed it|killing it|the mood|"
+    r"knocked me (?:out|off my feet) with)\b",
+    re.IGNORECASE,
+)
+
+PATTERNS: dict[Category, tuple[str, ...]] = {
+    "self_harm": (
+        r"\b(?:kill|killing|hurt|hurting|harm|harming|cut|cutting|hang|hanging|shoot|drown|poison) myself\b",
+        r"\bsuicidal\b|\b(?:thinking|thought|think) (?:about|of) (?:suicide|dying|killing myself)\b",
+        r"\bsuicide (?:plan|note)\b|\bi(?:'ve| have)? (?:attempted|tried to commit|considered|contemplated) suicide\b",
+        r"\bend(?:ing)? (?:my (?:own )?life|it all)\b|\b(?:take|took|tried to take) my (?:own )?life\b",
+        r"\b(?:want|wanted|wish) to die\b(?! (?:of|laughing|when))",
+        r"\bdon'?t want to (?:live|be alive|be here|exist) any ?more\b",
+        r"\bbetter off (?:if i were |if i was )?(?:dead|without me)\b|\bbetter off not (?:in this world|alive|here)\b",
+        r"\b(?:never|not) (?:to )?wake up\b",
+        r"\bself[- ]harm\w*\b|\bslit my wrists?\b|\bi (?:overdosed|took an overdose|want to overdose)\b",
+        r"\b(?:jump|jumping) (?:off|from) (?:the|a) (?:bridge|roof|building|balcony|cliff)\b",
+        r"\b(?:jump|step|stepping) in front of (?:a|the) (?:train|bus|car)\b",
+        r"\bpills? saved\b|\bsaved up (?:pills|tablets)\b|\b(?:bought|got|have) (?:a )?rope\b",
+        r"\bgoodbye (?:letters?|notes?)\b|\bgiving (?:my|all my) (?:things|stuff|belongings) away\b",
+        r"\b(?:no|any) reason to (?:keep going|go on|live)\b|\bcan'?t go on\b|\bwant the pain to stop for good\b",
+        r"\b(?:nobody|no one|no-one) would (?:even )?(?:notice|care|miss me) if i (?:died|was gone|were gone|"
+        r"disappeared|wasn'?t here)\b|\bdisappear(?:ed)? for good\b",
+        r"\b(?:i have|i've got|i made) a plan\b(?=.*\b(?:die|dying|death|suicide|end it)\b)"
+        r"|\b(?:die|dying|death|suicide)\b(?=.*\b(?:i have|i've got|i made) a plan\b)",
+        r"\bi used to cut\b|\burge to cut\b",
+        r"\b(?:overdose|od) on\b|\bhow many (?:pills|tablets|sleeping pills)\b|\bhow to (?:kill myself|die|end it)\b",
+        r"\b(?:burn|burning|burned|burnt|scratch|scratching|starv\w+|punish\w*) myself\b",
+        r"\b(?:tried|try|trying|want|going) to (?:kill|hurt|harm) myself\b|\b(?:kill|killed) myself\b",
+    ),
+    "child_abuse": (
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,4}}?\W+{_VIOLENCE}\W+(?:\w+\W+){{0,2}}?{_CHILD}\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+(?:touch(?:es|ed)?|hurts?) (?:{_CHILD}|me and {_CHILD})\b",
+        rf"\b(?:sexually |physically )?abus(?:e|es|ed|ing) {_CHILD}\b",
+        r"\b(?:i was|i got) (?:sexually |physically )?(?:abused|molested|beaten|raped)\b.*\b(?:child|kid|young|"
+        r"little|growing up|teen)\b|\b(?:i was|i got) (?:sexually )?(?:abused|molested) (?:as a|when i was)\b",
+        r"\bmolested by\b|\babused emotionally all of my life\b",
+        r"\b(?:when i was (?:little|a kid|a child|young|small)|as a (?:kid|child)|growing up)\b.*\b(?:\w+ )?"
+        rf"{_VIOLENCE} me\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+{_VIOLENCE} me\b.*\bwhen i was (?:little|a kid|a child|young|small)\b",
+        r"\bi'?m (?:1[0-7]|[5-9]) and (?:my|our) \w+ (?:\w+ )?(?:hits|beats|hurts|touches|kicks|slaps) me\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+{_VIOLENCE}\W+(?:my|our|the|his|her) "
+        r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[- ](?:year|month)[- ]old\b",
+        r"\b(?:abused|molested|raped|beat|hit|touched) me when i was "
+        r"(?:\d+|little|small|young|a (?:kid|child|boy|girl)|five|six|seven|eight|nine|ten|eleven|twelve|"
+        r"thirteen|fourteen|fifteen)\b",
+        r"\b(?:stepdad|stepfather|uncle|dad|father|grandfather|grandad|(?:mum|mom)'s boyfriend) touches me\b",
+        r"\btouch(?:es|ed)? me and (?:tells|told) me not to tell\b",
+        r"\b(?:uncle|stepdad|stepfather|father|dad|grandfather|cousin|(?:mum|mom)'s boyfriend) "
+        r"(?:comes|came) into my (?:room|bed) at night\b|\bdoes things to me\b",
+    ),
+    "partner_violence": (
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,4}}?\W+{_VIOLENCE}\W+(?:\w+\W+){{0,2}}?{_BODY}\b",
+        r"\b(?:i was|i've been|i got|i have been) (?:\w+ )?(?:hit|beaten|choked|strangled|raped|attacked|assaulted|"
+        rf"kicked|punched|slapped) by {_AGENT}\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+(?:forced|forces|makes|made|make) me (?:to )?"
+        r"(?:have sex|do sexual|do things)",
+        r"\bhave sex with (?:him|her|them) even when i (?:cry|say no|don'?t want|do not want)\b|\bwithout my consent\b",
+        r"\bthreaten(?:s|ed|ing)? (?:to (?:kill|hurt|harm|beat|burn|take the kids)|"
+        r"me with (?:a )?(?:knife|gun|weapon))\b",
+        r"\b(?:said|says|told me) (?:he|she|they)(?:'d|'ll| would| will) (?:kill|hurt|harm|beat|burn)\b",
+        # "will kill me" is a threat; "is going to kill me when she finds out" is a figure of speech.
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,2}}?\W+(?:will|'ll|would|'d) (?:kill|hurt|harm) (?:me|my (?:dog|cat|pet))\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+(?:push(?:es|ed)?|shov(?:e|es|ed)|thr(?:ew|ows?)) me "
+        r"(?:down|into|against|over|off|out)\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+grab(?:s|bed)? me by the (?:throat|neck|hair)\b",
+        r"\b(?:won'?t|doesn'?t|don'?t) let me (?:leave|go out|see (?:my )?(?:friends|family|sister|brother|mum|mom|"
+        r"parents)|have (?:my own )?(?:money|a phone)|work)\b|\bnot allowed to (?:see|leave|go out|talk to|have)\b",
+        r"\b(?:takes|took|keeps|kept|locks?|locked|hid(?:es)?|hidden) (?:away )?(?:my|our) (?:phone|bank card|money|"
+        r"keys|passports?|documents)\b(?=.*\b(?:can'?t|couldn'?t|so i|won'?t|never|away|locked)\b)",
+        r"\b(?:smashed|broke|took) my phone so i (?:couldn'?t|can'?t)\b|\bst(?:ood|ands) in front of the door\b",
+        r"\blocks? me (?:in|out)\b|\btracks? my (?:location|phone)\b|\block myself in\b",
+        # Coercive control and fear, as danger-assessment screens ask about them.
+        r"\b(?:post|share|send|leak) my (?:nudes|naked (?:photos|pictures)|intimate (?:photos|pictures|videos))\b",
+        r"\b(?:ask|asking|need) (?:his|her|their) permission to (?:buy|go|see|spend|leave|eat)\b|\bask permission to\b",
+        r"\bhand over my (?:pay ?check|wages|salary|money|card)\b",
+        r"\bsafer (?:than being|in the car|to sleep|away from)\b|\bnot safe (?:at home|with (?:him|her|them))\b",
+        r"\b(?:if|when)\b.*\bi (?:pay for it|get punished|get hurt)\b",
+        r"\bwalk(?:ing)? on eggshells\b(?=.*\b(?:afraid|scared|hurt|violent|what (?:he|she|they)(?:'ll| will)? do)\b)",
+        r"\b(?:get|getting|run) away from (?:him|her|them) (?:fast|quickly)\b|\bescape from (?:him|her|them)\b",
+        r"\b(?:afraid|scared|terrified|frightened) (?:of (?:him|her|them|my (?:partner|husband|wife|boyfriend|"
+        r"girlfriend|ex))\b|(?:to go|of going) home|for my (?:life|safety)|of what (?:he|she|they)(?:'ll| will)? do)",
+        r"\b(?:he|she|they|partner|husband|wife|boyfriend|girlfriend) (?:\w+ )?(?:gets?|got|becomes?|became) "
+        r"(?:violent|rough with me|physical with me)\b",
+        r"\babusive (?:relationship|partner|husband|wife|boyfriend|girlfriend|marriage|situation)\b"
+        r"|\b(?:is|was) abusive\b",
+        r"\bdomestic (?:violence|abuse)\b|\bharass(?:ing|es)? and stalk\w*\b|\bstalking me\b",
+        r"\b(?:black eye|bruises|bruised|broken (?:rib|ribs|arm|nose|wrist|jaw)|split lip)\b(?=.*\b(?:he|she|they|"
+        r"boyfriend|girlfriend|husband|wife|partner|ex|told|cover|makeup|door|fell|hide)\b)",
+        r"\bcover(?:ing)? (?:up )?(?:the |my )?bruises\b|\bfell down the stairs, but\b"
+        r"|\bit wasn'?t really (?:an accident|that)\b",
+        r"\bcontrols? (?:all )?(?:of )?(?:my|our) money\b(?=.*\b(?:furious|angry|allowance|won'?t|punish)\b)",
+        r"\bnever see the kids again\b(?=.*\b(?:scary|call anyone|threat|hurt)\b)",
+    ),
+    "harm_to_others": (
+        # Intent, not worry: "afraid that I will hurt him" after his surgery is care, so bare "will" is not enough.
+        r"\bi(?:'m| am)? (?:going to|gonna|want to) (?:hit|hurt|harm|kill|stab|beat|strangle|choke|shoot) "
+        r"(?:him|her|them|my \w+)\b",
+        r"\bi (?:hit|punched|slapped|kicked|choked|shoved|pushed|strangled) (?:my (?:wife|husband|partner|boyfriend|"
+        r"girlfriend|kids?|child|son|daughter)|him|her)\b(?! (?:up|back) (?:for|with))",
+        r"\b(?:imagin\w+|fantasi\w+|thinking about|think about) (?:running \w+ over|killing|hurting|stabbing|"
+        r"shooting) (?:him|her|them|my \w+)\b",
+        r"\bbeat (?:him|her|them|my \w+) up\b|\bmight (?:actually )?do it\b",
+        r"\b(?:getting|get|got|bought) a (?:knife|gun|weapon)\b|\bplanning how to (?:hurt|kill)\b"
+        r"|\bbeen planning how\b",
+        r"\b(?:afraid|scared) (?:i'?m going to|i'?ll|i will) (?:hurt|hit) (?:\w+ ){0,2}when i (?:lose my temper|"
+        r"get angry)\b|\b(?:scared|afraid) i'?ll do it again\b|\b(?:starting to|start to) get violent\b",
+        r"\bpunched holes in\b",
+    ),
+}
+_AGENT_START = rf"\b{_AGENT}"
+COMPILED = {cat: tuple(re.compile(p, re.IGNORECASE) for p in pats) for cat, pats in PATTERNS.items()}
+# A crisis about one's own life outranks the rest when several fire: it is the most urgent help to give.
+PRIORITY: tuple[Category, ...] = ("self_harm", "child_abuse", "partner_violence", "harm_to_others")
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
+
+
+@dataclass(frozen=True)
+class SafetyVerdict:
+    flagged: bool
+    category: Category | None = None
+    span: str = ""  # the words that fired it
+
+    def to_json(self) -> dict[str, object]:
+        return {"flagged": self.flagged, "category": self.category}
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("‘", "'").split())
+
+
+def check_message(text: str) -> SafetyVerdict:
+    """Does this message disclose danger? Checked sentence by sentence, before anything is generated."""
+    clean = _normalise(text)
+    sentences = [m.group() for m in _SENTENCE.finditer(clean)] or [clean]
+    for category in PRIORITY:
+        for pattern in COMPILED[category]:
+            for sentence in sentences:
+                for m in pattern.finditer(sentence):
+                    # "He has never hit me": a negation before the verb, or between the person and the verb.
+                    inside = pattern.pattern.startswith(_AGENT_START) and _NEGATION.search(m.group())
+                    negated = _NEGATED.search(sentence[: m.start()] + " ") or inside
+                    if negated and category != "self_harm":
+                        continue  # "he has never hit me"
+                    if category != "self_harm" and _PLAY.search(sentence):
+                        continue  # "he beat me at chess", "a pillow fight"
+                    return SafetyVerdict(True, category, m.group())
+    return SafetyVerdict(False)
+
+
+class HelpResource(BaseModel):
+    name: str
+    contact: str
+    for_: list[Category] = Field(default_factory=list, alias="for")
+
+
+class HelpResources(BaseModel):
+    """Where to send someone in danger; localise by pointing ATTUNE_HELP_RESOURCES at your own TOML file."""
+
+    region: str = "international"
+    emergency: str
+    resources: list[HelpResource]
+
+    def for_category(self, category: Category) -> list[HelpResource]:
+        return [r for r in self.resources if not r.for_ or category in r.for_]
+
+
+def load_help_resources(path: Path | None = None) -> HelpResources:
+    raw = path.read_text(encoding="utf-8") if path else (
+        resources.files("agent") / "help_resources.toml"
+    ).read_text(encoding="utf-8")
+    return HelpResources.model_validate(tomllib.loads(raw))
+
+
+_OPENING: dict[Category, str] = {
+    "self_harm": (
+        "Thank you for telling me. What you're carrying sounds really heavy, and you deserve support right now "
+        "from a person who can be with you in this. You don't have to handle it alone."
+    ),
+    "partner_violence": (
+        "Thank you for telling me. What you describe is not your fault, and it is not a communication problem to "
+        "fix: no one should hurt, threaten, force or control you. You deserve to be safe."
+    ),
+    "harm_to_others": (
+        "Thank you for being honest about this. Feeling this close to hurting someone is serious, and it is "
+        "something to get help with now, before anything happens. Please step away from the situation if you can."
+    ),
+    "child_abuse": (
+        "Thank you for telling me. What you describe is not your fault, and it is not a communication problem to "
+        "fix: a child being hurt needs protection from people who can act. You deserve to be safe, and so do they."
+    ),
+}
+
+
+def safety_reply(verdict: SafetyVerdict, help_resources: HelpResources) -> str:
+    """Calm, validating and direct; never role-play, never tips for talking to someone who hurts you."""
+    assert verdict.category is not None
+    lines = [_OPENING[verdict.category], "", f"If you are in danger right now, call {help_resources.emergency}."]
+    for r in help_resources.for_category(verdict.category):
+        lines.append(f"- {r.name}: {r.contact}")
+    lines += [
+        "",
+        "Attune is a coach, not a therapist or a crisis service, so I won't carry on with coaching or practice "
+        "about this. If you'd like, you can talk it through with one of the people above; they are there for "
+        "exactly this.",
+    ]
+    return "\n".join(lines)
