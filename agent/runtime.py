@@ -15,6 +15,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from agent.backends import make_chat_model
 from agent.coach import Coach
 from agent.practice.store import SessionStore
+from agent.safety import SafetyCheck, SafetyVerdict, check_message
 from agent.settings import AttuneSettings
 from eval.rubric import FastScorer
 from knowledge.embeddings import make_embeddings
@@ -59,13 +60,22 @@ def make_scorer(settings: AttuneSettings, embeddings: Embeddings | None = None) 
     return FastScorer(make_embed(settings, embeddings))
 
 
+def make_safety_check(settings: AttuneSettings, embeddings: Embeddings | None = None) -> Callable[[str], SafetyVerdict]:
+    """The safety check in force: the rules, backed by the learned classifier unless settings turn it off."""
+    if not settings.safety_classifier:
+        return check_message
+    return SafetyCheck(make_embed(settings, embeddings))
+
+
 def build_coach(
     settings: AttuneSettings, library: Library | None = None, model: BaseChatModel | None = None
 ) -> Coach:
     library = library or open_library(settings)
     retriever = HybridRetriever(library, top_k=settings.top_k, min_relevance=settings.min_relevance)
     scorer = make_scorer(settings, library.embeddings)
-    return Coach(model or make_chat_model(settings), retriever, settings, scorer)
+    coach = Coach(model or make_chat_model(settings), retriever, settings, scorer)
+    coach.safety_check = make_safety_check(settings, library.embeddings)
+    return coach
 
 
 def open_sessions(settings: AttuneSettings, *, save: bool = True) -> SessionStore:

@@ -106,6 +106,11 @@ class AttuneSettings(BaseSettings):
         description="A TOML file of help resources shown when the safety check fires (see agent/help_resources.toml "
         "for the format); default: international ones.",
     )
+    safety_classifier: bool = Field(
+        True,
+        description="Back the safety rules with the learned sentence classifier (needs the embedder, which asking "
+        "and practice load anyway).",
+    )
     max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 

@@ -95,6 +95,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         '"category", "kind"} (default: the bundled set)')
     safety.add_argument("--json", action="store_true", help="print the figures as JSON")
     safety.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    safety.add_argument("--rules-only", action="store_true", help="measure the rules without the learned classifier")
+    safety.add_argument(
+        "--train",
+        action="store_true",
+        help="developers: refit the learned classifier on the labelled set plus --counselchat questions as "
+        "negatives, then measure",
+    )
+    safety.add_argument("--counselchat", type=Path, metavar="FILE.jsonl", help="with --train: real questions")
+    safety.add_argument("--out", type=Path, metavar="FILE.npz", help="with --train: where to save (default: shipped)")
 
     train = actions.add_parser(
         "train",
@@ -364,9 +373,17 @@ def _safety(args: argparse.Namespace) -> int:
         examples = read_labelled(bundled_set()) + ordinary_from_suites(
             [Path(str(suites / "relationship_questions.jsonl")), Path(str(suites / "counselchat.jsonl"))]
         )
-    report = evaluate(examples)
+    settings = settings_from_args(args)
+    check = None
+    if args.train:
+        check = _train_safety(args, settings)
+    elif settings.safety_classifier and not args.rules_only:
+        from agent.runtime import make_safety_check
+
+        check = make_safety_check(settings)
+    report = evaluate(examples, check) if check is not None else evaluate(examples)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(report.to_json() | {"classifier": check is not None}, indent=2, ensure_ascii=False))
     else:
         for kind in ("explicit", "indirect", "past", "hard_negative", "ordinary"):
             if report.counts.get(kind):
@@ -382,6 +399,23 @@ def _safety(args: argparse.Namespace) -> int:
         print("targets met" if report.meets_targets else "TARGETS MISSED: every explicit disclosure caught, "
               "at most 2% of ordinary questions flagged")
     return EXIT_FAILED if args.check and not report.meets_targets else EXIT_OK
+
+
+def _train_safety(args: argparse.Namespace, settings: Any) -> Any:
+    from agent.runtime import make_embed
+    from agent.safety import SafetyCheck
+    from eval.safety import bundled_set, read_counselchat_questions, read_labelled, train_safety_model
+
+    if not args.counselchat:
+        raise UsageError("--train needs --counselchat FILE.jsonl (real questions to learn what is ordinary)")
+    embed = make_embed(settings)
+    model, report = train_safety_model(
+        read_labelled(bundled_set()), read_counselchat_questions(_existing(args.counselchat)), embed
+    )
+    out = args.out or Path(str(files("agent") / "safety_model.npz"))
+    model.save(out)
+    print(f"trained: {json.dumps(report.to_json())}; saved {out}", file=sys.stderr)
+    return SafetyCheck(embed, model)
 
 
 def _train(args: argparse.Namespace) -> int:

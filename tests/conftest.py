@@ -55,12 +55,17 @@ def _no_real_models_in_unit_tests(request: pytest.FixtureRequest, monkeypatch: p
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def _isolated_home(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """No test reads the developer's settings or writes to their data folder."""
     home = tmp_path_factory.mktemp("attune-home")
     for var in ("ATTUNE_MODEL_PATH", "ATTUNE_LLM_BASE_URL", "ATTUNE_LLM_BACKEND", "ATTUNE_CONFIG"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ATTUNE_HOME", str(home))
+    # The learned safety classifier needs the real embedder; unit tests check the rules (integration: both).
+    if not request.node.get_closest_marker("integration"):
+        monkeypatch.setenv("ATTUNE_SAFETY_CLASSIFIER", "false")
     yield home
 
 

@@ -105,7 +105,8 @@ def _open_session(args: argparse.Namespace, settings: AttuneSettings, interactiv
     from agent.practice.scenarios import ScenarioRefused, get_scenario, scenario_from_description
     from agent.practice.session import PracticeSession
     from agent.practice.store import SessionNotFound
-    from agent.runtime import make_scorer, open_sessions
+    from agent.runtime import make_embeddings, make_safety_check, make_scorer, open_sessions
+    from knowledge.library import LazyEmbeddings
 
     store = open_sessions(settings, save=not args.no_save)
     scenario = None
@@ -124,7 +125,9 @@ def _open_session(args: argparse.Namespace, settings: AttuneSettings, interactiv
     if interactive:
         print("Loading the model ...", file=sys.stderr)
     model = make_chat_model(settings)
-    scorer = make_scorer(settings)
+    embeddings = LazyEmbeddings(lambda: make_embeddings(settings.embedding_model_path))  # one load for both
+    scorer = make_scorer(settings, embeddings)
+    safety = make_safety_check(settings, embeddings)
     if args.describe:
         try:
             scenario = scenario_from_description(
@@ -133,9 +136,12 @@ def _open_session(args: argparse.Namespace, settings: AttuneSettings, interactiv
         except ScenarioRefused as exc:
             raise UsageError(str(exc)) from None
     if args.resume:
-        return PracticeSession.resume(store, args.resume, model, scorer, max_turn_chars=settings.max_turn_chars)
-    assert scenario is not None
-    return PracticeSession.start(store, scenario, model, scorer, max_turn_chars=settings.max_turn_chars)
+        session = PracticeSession.resume(store, args.resume, model, scorer, max_turn_chars=settings.max_turn_chars)
+    else:
+        assert scenario is not None
+        session = PracticeSession.start(store, scenario, model, scorer, max_turn_chars=settings.max_turn_chars)
+    session.safety_check = safety
+    return session
 
 
 def _pick_scenario() -> Any:

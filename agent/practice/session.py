@@ -5,6 +5,7 @@ and the coach's rewrite, each step written to the store as it completes.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
@@ -80,7 +81,7 @@ class PracticeSession:
         self.partner = Partner(model, scenario)
         self.coach = PracticeCoach(scorer, model, scenario)
         self.max_turn_chars = max_turn_chars
-        self.safety_check = check_message
+        self.safety_check: Callable[[str], SafetyVerdict] = check_message
 
     @classmethod
     def start(
