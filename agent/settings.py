@@ -111,6 +111,10 @@ class AttuneSettings(BaseSettings):
         description="Back the safety rules with the learned sentence classifier (needs the embedder, which asking "
         "and practice load anyway).",
     )
+    ui_password: str | None = Field(
+        None,
+        description="Password for `attune ui` (user name: attune); set it whenever the UI listens beyond loopback.",
+    )
     max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 

@@ -262,3 +262,34 @@ def test_the_classifier_catches_a_disclosure_the_rules_miss_and_practice_stops(t
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["stopped"] and out["safety"]["flagged"] and out["turns"][0]["partner"] is None
+
+
+def test_the_web_ui_on_the_real_model_streams_an_answer_with_sources(tmp_path):
+    import socket
+    import time
+
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")} | {"ATTUNE_HOME": str(tmp_path)}
+    proc = subprocess.Popen([ATTUNE, "ui", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, client = time.monotonic() + 240, None
+        while client is None:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline, "attune ui did not come up"
+            try:
+                client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+            except Exception:
+                time.sleep(1)
+        updates = list(client.submit("How do I tell my partner I feel lonely without blaming them?", [],
+                                     api_name="/ask"))
+        final = updates[-1][0]
+        assert len(updates) > 3 and final[-1]["metadata"]["title"].startswith("Sources")
+        assert len(final[1]["content"][0]["text"]) > 80
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

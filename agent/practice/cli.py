@@ -226,7 +226,9 @@ def _plot(session: PracticeSession, summary: Any, settings: AttuneSettings) -> P
 
     if not session.store.saved:
         return None
-    return plot_summary(summary, settings.plots_dir / f"{session.id}.png", session.scenario.title)
+    path = settings.plots_dir / f"{session.id}.png"
+    plot_summary(summary, path, session.scenario.title)
+    return path
 
 
 def _wrap(text: str, prefix: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from agent.practice.feedback import ANTIDOTE_NAMES, HORSEMAN_NAMES
 from agent.practice.store import SessionRecord
@@ -125,8 +126,8 @@ def _slope(values: list[float]) -> float:
     return num / den
 
 
-def plot_summary(summary: SessionSummary, path: Path, title: str = "") -> Path:
-    """A PNG of non-blame and empathy per turn, blamed turns marked in red."""
+def plot_summary(summary: SessionSummary, path: Path | BinaryIO, title: str = "") -> Path | BinaryIO:
+    """A PNG of non-blame and empathy per turn, blamed turns marked in red, written to a path or a buffer."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -147,8 +148,9 @@ def plot_summary(summary: SessionSummary, path: Path, title: str = "") -> Path:
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
     plt.close(fig)
     return path
 

@@ -1,0 +1,241 @@
+"""The web UI on a real Gradio server: its API endpoints through gradio_client, and the pages in headless
+Chromium (Debian's `chromium`, driven by Playwright's Python client; CI installs it).
+
+The model is the scripted fake, slowed down so streaming can be seen; the embedder hashes words.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from gradio_client import Client
+
+from agent.backends.fake import ScriptedChatModel
+from agent.settings import AttuneSettings
+from knowledge.ingest import ingest
+from knowledge.library import Library
+from ui.app import UIRuntime, launch
+
+QUESTION = "How do I tell my partner I feel lonely without blaming them?"
+
+
+class SlowModel(ScriptedChatModel):
+    """Streams word by word with a pause, as a real model does, so a page can be seen filling in."""
+
+    delay_s: float = 0.03
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for chunk in super()._stream(*args, **kwargs):
+            time.sleep(self.delay_s)
+            yield chunk
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from conftest import HashingEmbeddings
+
+    home = tmp_path_factory.mktemp("ui-home")
+    settings = AttuneSettings(home=home, llm_backend="fake", min_relevance=0.1, safety_classifier=False)
+    library = Library(home / "chroma", HashingEmbeddings())
+    ingest(library, progress=False)
+    runtime = UIRuntime.build(settings, library, SlowModel())
+    port = _free_port()
+    app = launch(runtime, "127.0.0.1", port, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message["content"]
+    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+
+
+# --- the API, endpoint by endpoint -----------------------------------------------------------------------
+
+
+def test_ask_streams_an_answer_then_its_sources(server):
+    client = Client(server, verbose=False)
+    updates = list(client.submit(QUESTION, [], api_name="/ask"))
+    answers = [_text(u[0][1]) for u in updates if len(u[0]) > 1]
+    assert len({a for a in answers if a}) > 3  # the answer grew over several updates: it streamed
+    final = updates[-1][0]
+    assert _text(final[0]) == QUESTION and "lonely" in _text(final[1])
+    assert final[-1]["metadata"]["title"].startswith("Sources") and "[1]" in _text(final[-1])
+
+
+def test_ask_keeps_the_conversation_per_client(server):
+    client = Client(server, verbose=False)
+    first = client.predict(QUESTION, [], api_name="/ask")[0]
+    second = client.predict("What if they get defensive?", first, api_name="/ask")[0]
+    assert [_text(m) for m in second if m["role"] == "user"] == [QUESTION, "What if they get defensive?"]
+
+
+def test_ask_answers_a_disclosure_with_help(server):
+    client = Client(server, verbose=False)
+    chat, _, help_panel = client.predict("My husband hits me when he drinks.", [], api_name="/ask")[:3]
+    assert "not your fault" in _text(chat[-1])
+
+
+def test_practice_start_say_retry_end_and_progress(server):
+    client = Client(server, verbose=False)
+    chat, intro, _, _ = client.predict("plans-changed", "", False, api_name="/practice_start")
+    assert "Sam:" in _text(chat[0]) and "Plans changed" in intro
+    chat, panel, _, _ = client.predict("You never listen to me and you are so selfish.", api_name="/practice_say")
+    assert "blame:** criticism" in panel and "**Try:**" in panel and len(chat) == 3
+    chat, panel, _, _ = client.predict("I feel hurt when plans change. Can we talk?", api_name="/practice_retry")
+    assert "The retry scores better." in panel and _text(chat[-2]).startswith("I feel hurt")
+    summary, plot = client.predict(api_name="/practice_end")
+    assert "Trend:" in summary and plot
+    rows, _, picker = client.predict(api_name="/progress")
+    assert any(row[2] == "Plans changed at the last minute" for row in rows["data"])
+    session_id = next(row[0] for row in rows["data"] if row[2] == "Plans changed at the last minute")
+    transcript = client.predict(session_id, api_name="/transcript")
+    assert transcript.startswith("# Practice: Plans changed") and "attempt 2" in transcript
+
+
+def test_a_private_session_is_not_listed(server):
+    client = Client(server, verbose=False)
+    before = len(client.predict(api_name="/progress")[0]["data"])
+    client.predict("work-noise-office", "", True, api_name="/practice_start")
+    client.predict("I find the calls hard to work through. Could we sort it out?", api_name="/practice_say")
+    assert len(client.predict(api_name="/progress")[0]["data"]) == before
+
+
+# --- the pages, in a real browser ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium for the browser tests")
+        pytest.skip("no chromium on the PATH (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _ask_in(page: Any, question: str) -> None:
+    page.locator("#ask-box textarea").fill(question)
+    page.locator("#ask-send").click()
+
+
+def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.locator("#ask-box textarea").wait_for()
+    _ask_in(page, QUESTION)
+    chat = page.locator("#ask-chat")
+    lengths = []
+    deadline = time.monotonic() + 30
+    while "Sources" not in chat.inner_text() and time.monotonic() < deadline:
+        lengths.append(len(chat.inner_text()))
+        time.sleep(0.1)
+    assert "Sources" in chat.inner_text()
+    assert len(set(lengths)) > 3  # the page filled in piece by piece
+    assert "lonely" in chat.inner_text()
+    assert page.locator("#attune-help").is_hidden()
+    page.close()
+
+
+def test_a_two_turn_practice_in_the_browser_shows_the_coach_panel(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.get_by_role("tab", name="Practice").click()
+    page.locator("#practice-start").click()
+    page.locator("#practice-chat").get_by_text("Alex:").first.wait_for()  # the first scenario: chores-unequal
+    for line in ("You never listen to me and you are so selfish.", "I feel hurt when plans change. Can we talk?"):
+        page.locator("#practice-box textarea").fill(line)
+        page.locator("#practice-say").click()
+        page.locator("#practice-chat").get_by_text(line).wait_for()
+    panel = page.locator("#coach-panel")
+    panel.get_by_text("Non-blame").wait_for()
+    assert "I-statement" in panel.inner_text() or "What worked" in panel.inner_text()
+    page.locator("#practice-end").click()
+    page.locator("#practice-summary").get_by_text("Trend:").wait_for()
+    page.locator("#practice-plot img").wait_for()
+    page.close()
+
+
+def test_two_browser_contexts_keep_their_conversations_apart(server, browser):
+    one, two = browser.new_context().new_page(), browser.new_context().new_page()
+    for page in (one, two):
+        page.goto(server)
+        page.locator("#ask-box textarea").wait_for()
+    _ask_in(one, "How do I apologise to my sister?")
+    _ask_in(two, "How can my flatmate and I share chores?")
+    for page in (one, two):
+        page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
+    assert "sister" in one.locator("#ask-chat").inner_text() and "flatmate" not in one.locator("#ask-chat").inner_text()
+    assert "flatmate" in two.locator("#ask-chat").inner_text() and "sister" not in two.locator("#ask-chat").inner_text()
+
+
+def test_the_page_loads_nothing_from_the_internet(server, browser):
+    context = browser.new_context()
+    outside: list[str] = []
+    local = (server.rstrip("/"), "data:", "blob:")
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(local):
+            route.continue_()
+        else:  # as with the network closed: every outside request fails, and is counted
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto(server)
+    page.locator("#ask-box textarea").wait_for()
+    _ask_in(page, QUESTION)
+    page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
+    assert outside == []
+    context.close()
+
+
+def test_quick_exit_leaves_the_page(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.locator("#quick-exit").click()
+    page.wait_for_url("about:blank")
+    page.close()
+
+
+def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_path):
+    from gradio_client import handle_file
+
+    good = tmp_path / "sunday-talks.md"
+    good.write_text("# Sunday talks\n\nWe agreed to talk every Sunday evening about the week ahead and our needs.\n")
+    bad = tmp_path / "notes.md"
+    bad.write_bytes(b"\x00\x01binary")
+    client = Client(server, verbose=False)
+    report, rows, picker = client.predict([handle_file(str(good)), handle_file(str(bad))], api_name="/library_add")
+    assert "Added 1 document(s)" in report and "notes.md" in report and "binary" in report
+    mine = [r for r in rows["data"] if r[2] == "yes"]
+    assert [r[0] for r in mine] == ["sunday-talks.md"]
+    source = picker["choices"][0][1]
+    report, rows, _ = client.predict(source, api_name="/library_remove")
+    assert report.startswith("Removed sunday-talks.md") and not [r for r in rows["data"] if r[2] == "yes"]
+
+
+def test_evaluate_runs_a_suite_and_shows_plots_and_a_table(server):
+    client = Client(server, verbose=False)
+    summary, criteria, distributions, table = client.predict("relationship_questions.jsonl", 2,
+                                                             api_name="/evaluate")
+    assert summary.startswith("2 answers: empathy") and len(table["data"]) == 2
+    assert criteria and distributions

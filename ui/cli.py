@@ -1,0 +1,43 @@
+"""`attune ui`: serve the web UI on this machine (loopback by default, sharing off, analytics off)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from agent.cli import EXIT_OK, UsageError, settings_from_args
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "ui",
+        help="open the web UI: ask, practise and see your progress in the browser",
+        description="Serve Attune's web UI. It listens on 127.0.0.1 only unless --host says otherwise; set "
+        "ATTUNE_UI_PASSWORD (user name: attune) before listening on another address.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(handler=cmd_ui)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port} is not a port number (1-65535)")
+    if args.host not in LOOPBACK and not settings.ui_password:
+        raise UsageError(f"--host {args.host} exposes your conversations to the network; set ATTUNE_UI_PASSWORD first")
+    from agent.runtime import ingest_into, open_library
+    from ui.app import UIRuntime, launch
+
+    print("Loading the model and the library ...", file=sys.stderr)
+    library = open_library(settings)
+    if library.count() == 0:
+        print("The library is empty: indexing the bundled articles first.", file=sys.stderr)
+        ingest_into(library, settings)
+    runtime = UIRuntime.build(settings, library)
+    print(f"Attune is running at http://{args.host}:{args.port} (Ctrl-C to stop).", file=sys.stderr)
+    launch(runtime, args.host, args.port, password=settings.ui_password)
+    return EXIT_OK
