@@ -239,3 +239,14 @@ def test_evaluate_runs_a_suite_and_shows_plots_and_a_table(server):
                                                              api_name="/evaluate")
     assert summary.startswith("2 answers: empathy") and len(table["data"]) == 2
     assert criteria and distributions
+
+
+def test_html_in_messages_is_shown_as_text_never_run(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.locator("#ask-box textarea").wait_for()
+    _ask_in(page, 'How do I say sorry? <img src=x onerror="window.pwned=1"><script>window.pwned=2</script>')
+    page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
+    assert page.evaluate("window.pwned === undefined")
+    assert page.locator("#ask-chat script").count() == 0 and page.locator("#ask-chat img[onerror]").count() == 0
+    page.close()
