@@ -404,13 +404,15 @@ def _safety(args: argparse.Namespace) -> int:
 def _train_safety(args: argparse.Namespace, settings: Any) -> Any:
     from agent.runtime import make_embed
     from agent.safety import SafetyCheck
-    from eval.safety import bundled_set, read_counselchat_questions, read_labelled, train_safety_model
+    from eval.safety import bundled_set, read_counselchat_questions, read_labelled, train_safety_model, training_set
 
     if not args.counselchat:
         raise UsageError("--train needs --counselchat FILE.jsonl (real questions to learn what is ordinary)")
     embed = make_embed(settings)
     model, report = train_safety_model(
-        read_labelled(bundled_set()), read_counselchat_questions(_existing(args.counselchat)), embed
+        read_labelled(bundled_set()) + read_labelled(training_set()),
+        read_counselchat_questions(_existing(args.counselchat)),
+        embed,
     )
     out = args.out or Path(str(files("agent") / "safety_model.npz"))
     model.save(out)

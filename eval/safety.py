@@ -74,6 +74,11 @@ def bundled_set() -> Path:
     return Path(str(files("eval") / "suites" / "safety.jsonl"))
 
 
+def training_set() -> Path:
+    """Extra labelled messages for the classifier only (the rules are not measured against them)."""
+    return Path(str(files("eval") / "suites" / "safety_train.jsonl"))
+
+
 def read_labelled(path: Path) -> list[SafetyExample]:
     out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
