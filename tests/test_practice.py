@@ -397,23 +397,12 @@ def test_practice_commands_have_help(capsys, command):
 
 
 KILL_SCRIPT = """
-import hashlib, sys, threading
-import numpy as np
+import sys, threading
 from agent.backends import fake
 from agent import runtime
-from langchain_core.embeddings import Embeddings
+from conftest import HashingEmbeddings  # the tests folder is on PYTHONPATH
 
-class Hashing(Embeddings):
-    def embed_documents(self, texts):
-        out = np.zeros((len(texts), 384))
-        for i, t in enumerate(texts):
-            for w in t.lower().split():
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 384] += 1
-        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1)).tolist()
-    def embed_query(self, text):
-        return self.embed_documents([text])[0]
-
-runtime.make_embeddings = lambda *_: Hashing()
+runtime.make_embeddings = lambda *_: HashingEmbeddings()
 calls = 0
 original = fake.ScriptedChatModel._next_reply
 def next_reply(self, messages):
@@ -431,7 +420,7 @@ sys.exit(main(sys.argv[2:]))
 
 def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path, capsys, fake_env):
     marker = tmp_path / "in-flight"
-    env = {**os.environ, "ATTUNE_LLM_BACKEND": "fake"}
+    env = {**os.environ, "ATTUNE_LLM_BACKEND": "fake", "PYTHONPATH": str(Path(__file__).parent)}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(marker), "practice", "--scenario", "plans-changed",
          "--say", GENTLE, "--say", BLAMING, "--say", "never reached"],

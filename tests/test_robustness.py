@@ -148,27 +148,20 @@ def test_a_session_marked_dont_save_leaves_nothing_on_disk(capsys, monkeypatch, 
 
 
 INGEST_KILL = """
-import hashlib, sys, threading
-import numpy as np
+import sys, threading
 from pathlib import Path
-from langchain_core.embeddings import Embeddings
+from conftest import HashingEmbeddings  # the tests folder is on PYTHONPATH
 from knowledge.ingest import ingest
 from knowledge.library import Library
 
-class Hashing(Embeddings):
+class Hashing(HashingEmbeddings):
     calls = 0
     def embed_documents(self, texts):
         Hashing.calls += 1
         if Hashing.calls == 3:  # the third document: hang mid-ingest, as a slow embedder would, and say so
             Path(sys.argv[2]).write_text("in flight")
             threading.Event().wait()
-        out = np.zeros((len(texts), 384))
-        for i, t in enumerate(texts):
-            for w in t.lower().split():
-                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 384] += 1
-        return (out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1)).tolist()
-    def embed_query(self, text):
-        return self.embed_documents([text])[0]
+        return super().embed_documents(texts)
 
 ingest(Library(Path(sys.argv[1]), Hashing()), [Path(p) for p in sys.argv[3:]], progress=False)
 """
@@ -189,8 +182,9 @@ def test_a_kill_mid_ingest_corrupts_nothing_and_ingesting_again_finishes_the_job
 
     docs = _docs(tmp_path / "docs", 5)
     chroma, marker = tmp_path / "chroma", tmp_path / "in-flight"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
     proc = subprocess.Popen([sys.executable, "-c", INGEST_KILL, str(chroma), str(marker), *map(str, docs)],
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 120
     while not marker.exists():
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""

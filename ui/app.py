@@ -32,8 +32,8 @@ from agent.practice.session import BadTurn, BranchComparison, PracticeSession, S
 from agent.practice.store import SessionRecord, SessionStore, TurnRecord
 from agent.practice.summary import plot_summary, summarize, to_markdown
 from agent.prompts import GENERAL_ADVICE_NOTE
-from agent.runtime import build_coach, ingest_into, make_scorer, open_library, open_sessions
-from agent.safety import SafetyVerdict, load_help_resources, safety_reply
+from agent.runtime import build_coach, ingest_into, open_library, open_sessions
+from agent.safety import SafetyVerdict, safety_reply
 from agent.settings import AttuneSettings
 from eval.report import write_report
 from eval.rubric import Scorer
@@ -74,11 +74,11 @@ class UIRuntime:
         library = library or open_library(settings)
         model = model or make_chat_model(settings)
         coach = build_coach(settings, library, model)
-        scorer = make_scorer(settings, library.embeddings)
-        return cls(settings, model, coach, scorer, open_sessions(settings), library)
+        assert coach.scorer is not None  # build_coach always gives the coach the fast scorer; practice shares it
+        return cls(settings, model, coach, coach.scorer, open_sessions(settings), library)
 
     def help_text(self, verdict: SafetyVerdict) -> str:
-        return safety_reply(verdict, load_help_resources(self.settings.help_resources))
+        return safety_reply(verdict, self.coach.help_resources)
 
 
 def _sources_markdown(answer: Any) -> str:

@@ -30,10 +30,9 @@ class BadTurn(ValueError):
 class SafetyStop(Exception):
     """The user disclosed danger: the turn is kept, the session ends, and no role-play follows."""
 
-    def __init__(self, verdict: SafetyVerdict, turn: TurnRecord) -> None:
+    def __init__(self, verdict: SafetyVerdict) -> None:
         super().__init__(verdict.category)
         self.verdict = verdict
-        self.turn = turn
 
 
 def clean_turn(text: str, max_chars: int) -> str:
@@ -58,6 +57,12 @@ class BranchComparison:
 
     def to_json(self) -> dict[str, object]:
         return {"first": self.first.to_json(), "retry": self.retry.to_json(), "retry_better": self.retry_better}
+
+
+def _pending(record: SessionRecord) -> TurnRecord | None:
+    """A user turn saved without its reply: the process stopped while the reply was being generated."""
+    turns = record.active_turns
+    return turns[-1] if turns and turns[-1].pending else None
 
 
 def _key(turn: TurnRecord) -> tuple[float, int, int]:
@@ -100,37 +105,31 @@ class PracticeSession:
     def record(self) -> SessionRecord:
         return self.store.load(self.id)
 
-    @property
-    def state(self) -> PartnerState:
-        return PartnerState.from_json(self.record().state)
-
     def pending_turn(self) -> TurnRecord | None:
-        """A user turn saved without its reply: the process stopped while the reply was being generated."""
-        turns = self.record().active_turns
-        return turns[-1] if turns and turns[-1].pending else None
+        return _pending(self.record())
 
     def say(self, text: str) -> TurnRecord:
         """Take one turn; raises SafetyStop (after saving the turn and ending the session) on a disclosure."""
         text = clean_turn(text, self.max_turn_chars)
         record = self.record()
         self._refuse_if_ended(record)
-        if self.pending_turn() is not None:
+        if _pending(record) is not None:
             raise BadTurn("the last turn has no reply yet; finish it first (resume the session)")
         idx = len(record.active_turns) + 1
         verdict = self.safety_check(text)
         # Saved before any model call, so a killed process loses at most the reply in flight.
         turn_id = self.store.add_user_turn(self.id, idx, 1, text, record.state, verdict.category)
         if verdict.flagged:
-            self._stop(verdict, turn_id)
+            self._stop(verdict)
         return self._complete(turn_id)
 
     def _refuse_if_ended(self, record: SessionRecord) -> None:
         if record.ended_reason == "safety":
             raise BadTurn("this session stopped because you told me you may be in danger; it will not continue")
 
-    def _stop(self, verdict: SafetyVerdict, turn_id: int) -> NoReturn:
+    def _stop(self, verdict: SafetyVerdict) -> NoReturn:
         self.store.end(self.id, reason="safety")
-        raise SafetyStop(verdict, next(t for t in self.record().turns if t.id == turn_id))
+        raise SafetyStop(verdict)
 
     def retry(self, text: str) -> BranchComparison:
         """Say the last turn again from the state before it; both branches are kept and compared."""
@@ -148,7 +147,7 @@ class PracticeSession:
             self.id, last.idx, len(attempts) + 1, text, last.state_before, verdict.category
         )
         if verdict.flagged:
-            self._stop(verdict, turn_id)
+            self._stop(verdict)
         return BranchComparison(last, self._complete(turn_id))
 
     def finish_pending(self) -> TurnRecord | None:
