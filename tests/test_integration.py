@@ -208,7 +208,10 @@ def test_a_practice_session_survives_kill_9_mid_reply_on_the_real_model(tmp_path
         assert proc.poll() is None and time.monotonic() < deadline
         if db.exists():
             with sqlite3.connect(db) as conn:
-                pending = conn.execute("SELECT idx FROM turns WHERE idx = 2 AND partner_text IS NULL").fetchone()
+                try:
+                    pending = conn.execute("SELECT idx FROM turns WHERE idx = 2 AND partner_text IS NULL").fetchone()
+                except sqlite3.OperationalError:  # the file exists but its tables are still being created
+                    pending = None
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
