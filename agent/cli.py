@@ -246,6 +246,8 @@ def _answer_json(answer: Answer) -> dict[str, object]:
         "timings": {
             "retrieval_ms": round(t.retrieval_ms, 1),
             "first_token_ms": round(t.first_token_ms, 1),
+            "prompt_eval_ms": t.prompt_eval_ms,
+            "prompt_tokens_evaluated": t.prompt_tokens_evaluated,
             "total_ms": round(t.total_ms, 1),
             "tokens": t.tokens,
             "tokens_per_s": round(t.tokens_per_s, 1),
@@ -324,8 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             raise
         from agent.backends import BackendUnavailable
+        from knowledge.library import LibraryUnavailable
 
-        code = EXIT_USAGE if isinstance(exc, BackendUnavailable) else EXIT_FAILED
+        code = EXIT_USAGE if isinstance(exc, BackendUnavailable | LibraryUnavailable) else EXIT_FAILED
         print(f"attune {args.command}: error: {exc}", file=sys.stderr)
         return code
 

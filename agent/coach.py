@@ -46,10 +46,14 @@ def clean_question(question: str, max_chars: int) -> str:
 
 @dataclass
 class AnswerTimings:
-    retrieval_ms: float = 0.0
+    retrieval_ms: float = 0.0  # finding passages and cutting them to the sentences that answer
     first_token_ms: float = 0.0  # from the question to the first streamed token, retrieval included
     total_ms: float = 0.0
     tokens: int = 0
+    # Reported by backends that know (in-process llama.cpp): the part of first_token_ms spent reading the
+    # prompt, and how many prompt tokens that was (those not restored from a cached state).
+    prompt_eval_ms: float | None = None
+    prompt_tokens_evaluated: int | None = None
 
     @property
     def tokens_per_s(self) -> float:
@@ -198,9 +202,10 @@ class Coach:
         started = time.perf_counter()
         standalone = self.standalone(question, history)
         passages = self.retriever.retrieve(standalone)
+        in_prompt = self.retriever.focus(standalone, passages, self.settings.passage_chars)
         timings = AnswerTimings(retrieval_ms=(time.perf_counter() - started) * 1000)
         attributor = self._attributor(passages) if passages else None
-        messages = self.messages(question, passages, history)
+        messages = self.messages(question, in_prompt, history)
         if n > 1 and self.scorer is not None:
             return self._guided(question, standalone, passages, messages, attributor, n, started, timings)
         citations = CitationFilter(len(passages), attributor)
@@ -208,6 +213,9 @@ class Coach:
         def chunks() -> Iterator[str]:
             for chunk in self.model.stream(messages):
                 piece = chunk.content if isinstance(chunk.content, str) else ""
+                if "prompt_eval_ms" in chunk.response_metadata:
+                    timings.prompt_eval_ms = chunk.response_metadata["prompt_eval_ms"]
+                    timings.prompt_tokens_evaluated = chunk.response_metadata.get("prompt_tokens_evaluated")
                 if not piece:
                     continue
                 timings.tokens += 1

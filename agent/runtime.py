@@ -27,7 +27,7 @@ from knowledge.types import IngestReport
 
 def open_library(settings: AttuneSettings) -> Library:
     embeddings = LazyEmbeddings(lambda: make_embeddings(settings.embedding_model_path))
-    return Library(settings.chroma_path, embeddings, collection=settings.collection)
+    return Library(settings.chroma_path, embeddings, collection=settings.collection, url=settings.chroma_url)
 
 
 def ingest_into(

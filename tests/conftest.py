@@ -60,7 +60,7 @@ def _isolated_home(
 ) -> Iterator[Path]:
     """No test reads the developer's settings or writes to their data folder."""
     home = tmp_path_factory.mktemp("attune-home")
-    for var in ("ATTUNE_MODEL_PATH", "ATTUNE_LLM_BASE_URL", "ATTUNE_LLM_BACKEND", "ATTUNE_CONFIG"):
+    for var in ("ATTUNE_MODEL_PATH", "ATTUNE_LLM_BASE_URL", "ATTUNE_LLM_BACKEND", "ATTUNE_CONFIG", "ATTUNE_CHROMA_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("ATTUNE_HOME", str(home))
     # The learned safety classifier needs the real embedder; unit tests check the rules (integration: both).

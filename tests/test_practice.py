@@ -149,8 +149,17 @@ def test_hidden_interests_reach_the_prompt_only_once_revealed():
     s = get_scenario("plans-changed")
     closed = partner_messages(s, PartnerState(1), Move.ASSERT, [(BLAMING, "")])
     opened = partner_messages(s, PartnerState(3, revealed=True), Move.PROPOSE, [(GENTLE, "")])
-    assert s.interests[0] not in closed[0].text and s.interests[0] in opened[0].text
+    assert all(s.interests[0] not in m.text for m in closed) and s.interests[0] in opened[-1].text
     assert "Stand your ground" in closed[-1].text and BLAMING in closed[-1].text
+
+
+def test_the_partner_prompt_keeps_one_prefix_as_the_session_goes_on():
+    """Only the last message changes between turns, so the KV state of the dialogue so far can be reused."""
+    s = get_scenario("plans-changed")
+    turn1 = partner_messages(s, PartnerState(1), Move.ASSERT, [(BLAMING, "")])
+    turn2 = partner_messages(s, PartnerState(3, revealed=True), Move.PROPOSE, [(BLAMING, "Fine."), (GENTLE, "")])
+    assert turn1[0].text == turn2[0].text and turn1[1].text == turn2[1].text
+    assert turn2[2].text == BLAMING and "next move" in turn2[-1].text
 
 
 @pytest.mark.parametrize(

@@ -101,8 +101,12 @@ class LlamaCppChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        from agent.backends.llamacpp_state import perf_counters
+
         payload = [{"role": _ROLES.get(m.type, "user"), "content": m.text} for m in messages]
         with self._lock:
+            eval_ms_before, evaluated_before = perf_counters(self._llama)
+            first = True
             for part in self._llama.create_chat_completion(
                 messages=payload,
                 stream=True,
@@ -121,7 +125,18 @@ class LlamaCppChatModel(BaseChatModel):
                 info = {"finish_reason": choice["finish_reason"]} if choice.get("finish_reason") else None
                 if not text and info is None:
                     continue
-                chunk = ChatGenerationChunk(message=AIMessageChunk(content=text), generation_info=info)
+                metadata: dict[str, Any] = {}
+                if first:
+                    # What the first token waited for: the prompt tokens not restored from a cached state.
+                    eval_ms, evaluated = perf_counters(self._llama)
+                    metadata = {
+                        "prompt_eval_ms": round(eval_ms - eval_ms_before, 2),
+                        "prompt_tokens_evaluated": evaluated - evaluated_before,
+                    }
+                    first = False
+                chunk = ChatGenerationChunk(
+                    message=AIMessageChunk(content=text, response_metadata=metadata), generation_info=info
+                )
                 if run_manager and text:
                     run_manager.on_llm_new_token(text, chunk=chunk)
                 yield chunk
@@ -147,20 +162,29 @@ def make_llamacpp_model(settings: AttuneSettings) -> BaseChatModel:
     return load_llamacpp_chat(resolve_model_path(settings), settings)
 
 
-def load_llamacpp_chat(path: Path, settings: AttuneSettings) -> BaseChatModel:
-    from llama_cpp import Llama
+def llama_options(path: Path, settings: AttuneSettings) -> dict[str, Any]:
+    """The `Llama(...)` arguments Attune uses; `attune bench` builds its raw baseline from the same ones."""
+    return {
+        "model_path": str(path),
+        "n_ctx": settings.n_ctx,
+        "n_batch": 512,
+        "n_threads": settings.n_threads or default_threads(),
+        "n_gpu_layers": settings.n_gpu_layers,
+        "flash_attn": settings.flash_attn,
+        "chat_format": settings.chat_format,
+        "seed": settings.seed,
+        "verbose": False,
+    }
 
-    llama = Llama(
-        model_path=str(path),
-        n_ctx=settings.n_ctx,
-        n_batch=512,
-        n_threads=settings.n_threads or default_threads(),
-        n_gpu_layers=settings.n_gpu_layers,
-        flash_attn=settings.flash_attn,
-        chat_format=settings.chat_format,
-        seed=settings.seed,
-        verbose=False,
-    )
+
+def load_llamacpp_chat(path: Path, settings: AttuneSettings) -> BaseChatModel:
+    from agent.backends.llamacpp_state import StateCachingLlama, state_cache
+
+    llama = StateCachingLlama(**llama_options(path, settings))
+    if settings.kv_cache_mb > 0:
+        # Two people practising at once (or a practice turn and its rewrite) each get their KV state back
+        # instead of re-reading their whole conversation.
+        llama.set_cache(state_cache(settings.kv_cache_mb))
     return LlamaCppChatModel(
         llama,
         model_path=str(path),

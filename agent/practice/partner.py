@@ -64,16 +64,20 @@ def scripted_line(scenario: Scenario, move: Move, state: PartnerState) -> str:
 def partner_messages(
     scenario: Scenario, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]
 ) -> list[BaseMessage]:
-    """The prompt: the character card, the chosen move with the scenario's words as a guide, the dialogue."""
+    """The prompt: the character card, the dialogue, then the chosen move with the scenario's words as a guide.
+
+    Everything that changes from turn to turn (the move, whether the hidden need may come out) goes in the last
+    message, so the card and the dialogue so far are the same prefix every turn and their KV state is reused.
+    """
     hidden = (
         f"You are now ready to share what is really going on: {'; '.join(scenario.interests)}. "
-        f"What you need: {'; '.join(scenario.needs)}."
+        f"What you need: {'; '.join(scenario.needs)}. "
         if state.revealed
-        else "Keep your private reasons to yourself for now."
+        else "Keep your private reasons to yourself for now. "
     )
     system = (
         f"You are {scenario.name}, {scenario.role.replace('your ', 'the other person’s ')}, in a real conversation. "
-        f"Situation: {scenario.situation} Your view: {scenario.position} {STYLE_NOTES[scenario.style]} {hidden} "
+        f"Situation: {scenario.situation} Your view: {scenario.position} {STYLE_NOTES[scenario.style]} "
         "Speak only as yourself, in one or two short spoken sentences. Never give advice about communication."
     )
     messages: list[BaseMessage] = [SystemMessage(system), AIMessage(scenario.opening_line)]
@@ -83,7 +87,7 @@ def partner_messages(
             messages.append(AIMessage(partner))
     guide = scripted_line(scenario, move, state)
     messages[-1] = HumanMessage(
-        f"{messages[-1].text}\n\n[{scenario.name}'s next move: {MOVE_INSTRUCTIONS[move]} "
+        f"{messages[-1].text}\n\n[{scenario.name}'s next move: {hidden}{MOVE_INSTRUCTIONS[move]} "
         f"For example: \"{guide}\" Reply as {scenario.name} only.]"
     )
     return messages
@@ -115,7 +119,8 @@ class Partner:
             # The moment the hidden need comes out is the point of the exercise: say it in the scenario's words.
             return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
         messages = partner_messages(self.scenario, state, move, history)
-        raw = self.model.invoke(messages, max_tokens=self.max_tokens).text
+        # Tagged so callbacks (`attune bench`) can tell the partner's calls from the coach's.
+        raw = self.model.invoke(messages, config={"tags": ["partner"]}, max_tokens=self.max_tokens).text
         line = clean_line(raw, self.scenario)
         earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
         gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
