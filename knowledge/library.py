@@ -90,7 +90,6 @@ class Library:
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         self.path = path
-        self.url = url
         # Bumped on every write through this object, so caches over the contents know when to rebuild.
         self.generation = 0
         self.embeddings = embeddings
@@ -123,7 +122,6 @@ class Library:
             self.add(source, title, new, self.embeddings.embed_documents([c.text for c in new]))
         if stale:
             self._collection.delete(ids=sorted(stale))
-        if new or stale:
             self.generation += 1
         return len(new), len(stale)
 
