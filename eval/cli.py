@@ -16,6 +16,8 @@ from typing import Any
 
 from agent.cli import EXIT_FAILED, EXIT_OK, OneLineParser, UsageError, settings_from_args
 
+_BUNDLED_BLAME_TRAIN = Path("<bundled>")
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -65,10 +67,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     validate = actions.add_parser(
         "validate",
         help="measure the rubric against human labels (development data)",
-        description="Cross-validate the empathy model on EPITOME-format data and measure how often the "
-        "non-blame rules flag therapists' answers (CounselChat format).",
+        description="Cross-validate the empathy model on EPITOME-format data; measure the non-blame classifier on "
+        "labelled conflict turns (--blame), on UCC comments (--ucc) and on therapists' answers (--counselchat).",
     )
     validate.add_argument("--epitome", type=Path, metavar="FILE.jsonl")
+    validate.add_argument(
+        "--blame",
+        type=Path,
+        metavar="FILE.jsonl",
+        help='labelled turns {"id", "context", "text", "kinds": [horsemen]}: recall per horseman, false flags, '
+        "ROC AUC, macro-F1, speed per reply",
+    )
+    validate.add_argument(
+        "--ucc", type=Path, metavar="FILE.jsonl", help="Unhealthy Comments Corpus rows: ROC AUC of the blame score"
+    )
     validate.add_argument("--counselchat", type=Path, metavar="FILE.jsonl")
     validate.add_argument(
         "--folds", type=int, default=5, metavar="K", help="cross-validation folds (default 5; 0 skips it)"
@@ -80,6 +92,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="also score N EPITOME rows (a fixed random sample) with the LLM judge and report its agreement",
     )
+    validate.add_argument("--show", type=int, default=0, metavar="N", help="with --blame: list up to N misses and "
+                          "false flags")
     validate.add_argument("--json", action="store_true", help="print the figures as JSON")
 
     safety = actions.add_parser(
@@ -107,10 +121,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = actions.add_parser(
         "train",
-        help="fit the empathy model on EPITOME-format data (development)",
-        description="Fit the empathy model on all rows of FILE and save it (default: the one Attune ships).",
+        help="fit the empathy model or the non-blame classifier (development)",
+        description="Fit the empathy model on EPITOME-format data (--epitome), or the non-blame classifier on "
+        "labelled conflict turns (--blame; default eval/suites/blame_train.jsonl) with sentences of therapists' "
+        "answers as examples of advice that blames no one (--counselchat), and save it (default: the one Attune "
+        "ships).",
     )
-    train.add_argument("--epitome", type=Path, required=True, metavar="FILE.jsonl")
+    what = train.add_mutually_exclusive_group(required=True)
+    what.add_argument("--epitome", type=Path, metavar="FILE.jsonl")
+    what.add_argument(
+        "--blame", type=Path, nargs="?", const=_BUNDLED_BLAME_TRAIN, metavar="FILE.jsonl",
+        help="labelled turns to train the non-blame classifier on (default: the bundled training part)",
+    )
+    train.add_argument("--counselchat", type=Path, metavar="FILE.jsonl", help="with --blame: therapists' answers")
     train.add_argument("--out", type=Path, metavar="FILE.npz")
 
 
@@ -237,25 +260,30 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from eval.rubric import load_rubric
-    from eval.rubric.nonblame import score_non_blame
-
-    if not args.epitome and not args.counselchat:
-        raise UsageError("give --epitome FILE, --counselchat FILE, or both")
+    if not (args.epitome or args.counselchat or args.blame or args.ucc):
+        raise UsageError("give --epitome FILE, --blame FILE, --ucc FILE or --counselchat FILE (any of them)")
     if args.folds == 1 or args.folds < 0:
         raise UsageError("--folds must be 0 (skip cross-validation) or at least 2")
+    if args.show < 0:
+        raise UsageError("--show must be 0 or more")
+    for given in (args.epitome, args.blame, args.ucc, args.counselchat):
+        if given:
+            _existing(given)
     figures: dict[str, Any] = {}
+    shown: dict[str, Any] = {}
     if args.epitome and args.folds:
         from tqdm import tqdm
 
         from agent.runtime import make_embed
         from eval.rubric.train import cross_validate, read_epitome
 
-        rows = read_epitome(_existing(args.epitome))
+        rows = read_epitome(args.epitome)
         embed = make_embed(settings_from_args(args))
         started = time.perf_counter()
         with tqdm(total=args.folds, desc="Cross-validating", unit="fold") as bar:
-            report = cross_validate(rows, embed, folds=args.folds, on_fold=lambda _: bar.update())
+            report = cross_validate(
+                rows, embed, folds=args.folds, on_fold=lambda _: bar.update(), adjust=_substance_check(embed)
+            )
         figures["speed"] = _time_fast_scorer(rows, embed)
         figures["empathy"] = {
             "rows": len(rows),
@@ -265,22 +293,67 @@ def _validate(args: argparse.Namespace) -> int:
         }
     if args.epitome and args.judge_sample > 0:
         figures["judge"] = _validate_judge(args)
-    if args.counselchat:
-        spec = load_rubric().non_blame
-        answers = []
-        with _existing(args.counselchat).open(encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    answers += [a["text"] for a in json.loads(line).get("answers", [])]
-        flagged = [a for a in answers if score_non_blame(a, spec).flagged]
-        figures["non_blame"] = {
-            "answers": len(answers),
-            "flagged": len(flagged),
-            "flag_rate": round(len(flagged) / max(len(answers), 1), 4),
-        }
+    if args.blame or args.ucc or args.counselchat:
+        figures |= _validate_blame(args, shown)
     if args.json:
         print(json.dumps(figures, indent=2))
         return EXIT_OK
+    _print_validation(figures, shown, args.show)
+    return EXIT_OK
+
+
+def _substance_check(embed: Any) -> Any:
+    """The fast scorer's substance checks, for cross-validated empathy levels."""
+    from eval.rubric import load_rubric
+    from eval.rubric.blame import BlameModel
+    from eval.rubric.substance import credit_substance
+
+    rubric = load_rubric()
+    blame = BlameModel.load(embed, rubric.non_blame)
+
+    def adjust(pairs: list[tuple[str, str]], scores: list[Any]) -> list[Any]:
+        non_blame = blame.score_many([r for _, r in pairs])
+        return [
+            credit_substance(e, r, nb, rubric.empathy.substance)
+            for e, nb, (_, r) in zip(scores, non_blame, pairs, strict=True)
+        ]
+
+    return adjust
+
+
+def _validate_blame(args: argparse.Namespace, shown: dict[str, Any]) -> dict[str, Any]:
+    from eval.blame_report import evaluate_counselchat, evaluate_turns, evaluate_ucc, read_ucc
+    from eval.rubric.train import read_turns
+
+    scorer = _scorer(args)
+    scorer.score("warm-up", "Loading the models first.")
+
+    def non_blame(texts: list[str]) -> list[Any]:
+        return [s.non_blame for s in scorer.score_many([("", t) for t in texts])]
+
+    figures: dict[str, Any] = {}
+    if args.blame:
+        try:
+            turns = read_turns(args.blame)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        report = evaluate_turns(turns, non_blame)
+        figures["blame"] = {"file": args.blame.name, **report.to_json()}
+        shown["blame"] = report
+    if args.ucc:
+        try:
+            figures["ucc"] = evaluate_ucc(read_ucc(args.ucc), non_blame).to_json()
+        except (ValueError, KeyError) as exc:
+            raise UsageError(f"{args.ucc}: {exc}") from None
+    if args.counselchat:
+        trained_on = scorer.blame.meta.get("advice_question_ids", [])
+        cc = evaluate_counselchat(args.counselchat, non_blame, trained_on)
+        figures["non_blame"] = cc.to_json()
+        shown["counselchat"] = cc
+    return figures
+
+
+def _print_validation(figures: dict[str, Any], shown: dict[str, Any], show: int) -> None:
     if "empathy" in figures:
         e = figures["empathy"]
         print(f"Empathy model, {e['folds']}-fold cross-validation on {e['rows']} rows ({e['seconds']} s):")
@@ -299,12 +372,34 @@ def _validate(args: argparse.Namespace) -> int:
         print(f"LLM judge ({j['model']}) on {j['rows']} sampled rows, {j['failed']} invalid verdicts counted as 0:")
         for m, r in j["mechanisms"].items():
             print(f"  {m:22}{r['accuracy']:>10.3f}{r['macro_f1']:>10.3f}")
+    if "blame" in figures:
+        b = figures["blame"]
+        print(f"Non-blame on {b['file']} ({b['turns']} turns):")
+        print(f"  blaming turns flagged with a right horseman: {b['flagged_with_right_horseman']}/{b['blaming']} "
+              f"({b['recall']:.1%}); flagged at all {b['flagged']}/{b['blaming']}")
+        print(f"  clean turns flagged: {b['false_flags']}/{b['clean']} ({b['false_flag_rate']:.1%})")
+        print(f"  ROC AUC {b['roc_auc']:.3f}, macro-F1 {b['macro_f1']:.3f}, "
+              f"median {b['median_ms_per_reply']} ms per reply (whole scorer)")
+        for k, r in b["per_horseman"].items():
+            print(f"  {k:14} {r['named']:3}/{r['turns']:<3} named ({r['recall']:.0%}), flagged {r['flagged']}")
+        report = shown["blame"]
+        for t, sc in report.misses[:show]:
+            print(f"  missed      [{'+'.join(t.kinds)}] p={sc.probability:.2f} named {sc.horsemen}: {t.text}")
+        for t, sc in report.false_positives[:show]:
+            print(f"  false flag  p={sc.probability:.2f} {sc.horsemen}: {t.text}")
+    if "ucc" in figures:
+        u = figures["ucc"]
+        per = ", ".join(f"{k} {v:.3f}" for k, v in u["per_attribute_auc"].items())
+        print(f"UCC: hostile/antagonistic/condescending/dismissive ({u['positives']}) vs confidently healthy "
+              f"({u['negatives']}): ROC AUC {u['roc_auc']:.3f} ({per}); flagged {u['flagged_positives']:.1%} vs "
+              f"{u['flagged_negatives']:.1%}")
     if "non_blame" in figures:
         n = figures["non_blame"]
-        print(
-            f"Non-blame: {n['flagged']} of {n['answers']} therapists' answers flagged ({n['flag_rate']:.1%})."
-        )
-    return EXIT_OK
+        left = f"; {n['skipped_training_half']} answers to questions used in training left out" if n[
+            "skipped_training_half"] else ""
+        print(f"Non-blame: {n['flagged']} of {n['answers']} therapists' answers flagged ({n['flag_rate']:.1%}){left}.")
+        for text, sc in shown["counselchat"].examples[:show]:
+            print(f"  flagged p={sc.probability:.2f} {[f.span for f in sc.flags]}: {text[:160]}")
 
 
 def _time_fast_scorer(rows: list, embed: Any, n: int = 100) -> dict[str, Any]:
@@ -422,18 +517,49 @@ def _train_safety(args: argparse.Namespace, settings: Any) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     from agent.runtime import make_embed
+
+    embed = make_embed(settings_from_args(args))
+    started = time.perf_counter()
+    if args.blame:
+        return _train_blame(args, embed, started)
     from eval.rubric.empathy import MODEL_FILE
     from eval.rubric.train import read_epitome, train_empathy_model
 
     rows = read_epitome(_existing(args.epitome))
     out = args.out or Path(str(files("eval.rubric").joinpath(MODEL_FILE)))
-    embed = make_embed(settings_from_args(args))
-    started = time.perf_counter()
     model = train_empathy_model(rows, embed, {"trained_on": args.epitome.name})
     model.save(out)
     print(
         f"Trained on {len(rows)} rows in {time.perf_counter() - started:.0f} s; saved {out} "
         f"({out.stat().st_size / 1e6:.1f} MB)."
+    )
+    return EXIT_OK
+
+
+def _train_blame(args: argparse.Namespace, embed: Any, started: float) -> int:
+    from eval.rubric import load_rubric
+    from eval.rubric.blame import MODEL_FILE
+    from eval.rubric.train import counselchat_advice_sentences, read_turns, train_blame_model
+
+    path = args.blame
+    if path == _BUNDLED_BLAME_TRAIN:
+        path = Path(str(files("eval") / "suites" / "blame_train.jsonl"))
+    try:
+        turns = read_turns(_existing(path))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    advice, ids = counselchat_advice_sentences(_existing(args.counselchat)) if args.counselchat else ([], [])
+    model, cv = train_blame_model(
+        turns, advice, embed, load_rubric().non_blame,
+        {"trained_on": path.name, "advice_from": args.counselchat.name if args.counselchat else None,
+         "advice_question_ids": ids},
+    )
+    out = args.out or Path(str(files("eval.rubric").joinpath(MODEL_FILE)))
+    model.save(out)
+    print(
+        f"Trained on {len(turns)} turns and {len(advice)} advice sentences in {time.perf_counter() - started:.0f} s; "
+        f"out of fold: {cv['cv_recall']:.1%} of blaming turns flagged, {cv['cv_false_flags']:.1%} of clean turns "
+        f"(threshold {cv['threshold']:.3f}); saved {out} ({out.stat().st_size / 1e3:.0f} kB)."
     )
     return EXIT_OK
 

@@ -80,8 +80,8 @@ def test_scores_serialise_to_the_documented_shape():
     out = RubricScore(e, score_non_blame("Whatever.", SPEC), 1).to_json(evidence=False)
     assert out["empathy"] == {"emotional_reactions": 2, "interpretations": 1, "explorations": 0}
     assert out["non_blame"]["score"] == pytest.approx(0.6)
-    assert out["non_blame"]["flags"][0] == {"kind": "stonewalling", "span": "Whatever.", "reason": SPEC.horsemen[
-        "stonewalling"].reason}
+    assert out["non_blame"]["flags"][0] == {"kind": "stonewalling", "span": "Whatever.", "reason": SPEC.cues[
+        "withdrawal"].reason}
 
 
 def _toy_rows():

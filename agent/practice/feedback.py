@@ -174,6 +174,7 @@ class PracticeCoach:
         candidates.append((rule_rewrite(text, score, self.scenario), "rules"))
         for candidate, source in candidates:
             candidate_score = self.scorer.score(partner_line, candidate)
-            if not candidate_score.non_blame.flagged and scores_better(candidate_score, score):
+            # An example to copy must carry no rule hit at all, not merely fall under the classifier's threshold.
+            if not candidate_score.non_blame.cues and scores_better(candidate_score, score):
                 return TurnFeedback(score, explain(score), candidate, candidate_score, source)
         return TurnFeedback(score, explain(score), None, None, None)

@@ -1,16 +1,22 @@
-"""The fast scorer: the learned empathy model plus the non-blame rules, no LLM involved.
+"""The fast scorer: the learned empathy model and the learned non-blame classifier, no LLM involved.
 
 Takes an `embed` function (texts -> unit vectors) from its caller, so this package needs nothing of ours.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Protocol
 
+import numpy as np
+
+from eval.rubric.blame import BlameModel, mask_quotes
 from eval.rubric.empathy import Embed, EmpathyModel
-from eval.rubric.nonblame import score_non_blame
 from eval.rubric.spec import Rubric, load_rubric
+from eval.rubric.substance import credit_substance
 from eval.rubric.types import RubricScore
+
+MEMO_SIZE = 512
 
 
 class Scorer(Protocol):
@@ -19,27 +25,61 @@ class Scorer(Protocol):
     def score(self, context: str, response: str) -> RubricScore: ...
 
 
+class MemoEmbed:
+    """The embedder with a small memory: the empathy model and the blame classifier read the same reply, and
+    practice scores the same partner line again and again, so each text is embedded once."""
+
+    def __init__(self, embed: Embed, size: int = MEMO_SIZE) -> None:
+        self.embed = embed
+        self.size = size
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._memo))
+        if missing:
+            for t, v in zip(missing, np.asarray(self.embed(missing), dtype=np.float64), strict=True):
+                self._memo[t] = v
+        out = np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 0))
+        for t in texts:
+            self._memo.move_to_end(t)
+        while len(self._memo) > self.size:
+            self._memo.popitem(last=False)
+        return out
+
+
 class FastScorer:
-    """Empathy from a linear model trained on EPITOME; non-blame from the rubric's patterns."""
+    """Empathy from a linear model trained on EPITOME, checked for substance; non-blame from a classifier
+    trained on labelled conflict turns, with the rubric's patterns as its evidence."""
 
     name = "fast"
 
-    def __init__(self, embed: Embed, rubric: Rubric | None = None, model: EmpathyModel | None = None) -> None:
+    def __init__(
+        self,
+        embed: Embed,
+        rubric: Rubric | None = None,
+        model: EmpathyModel | None = None,
+        blame: BlameModel | None = None,
+    ) -> None:
         self.rubric = rubric or load_rubric()
-        self.model = model or EmpathyModel.load(embed)
+        self.embed = MemoEmbed(embed)
+        self.model = model or EmpathyModel.load(self.embed)
+        self.blame = blame or BlameModel.load(self.embed, self.rubric.non_blame)
 
     def score(self, context: str, response: str) -> RubricScore:
         return self.score_many([(context, response)])[0]
 
     def score_many(self, pairs: list[tuple[str, str]]) -> list[RubricScore]:
         """Score (context, response) pairs in one batch: the embedder runs once for all of them."""
-        empathy = self.model.predict(pairs)
+        non_blame = self.blame.score_many([r for _, r in pairs])
+        # Sympathy inside a script for someone else ("you could say: ...") is not the writer's own empathy.
+        empathy = self.model.predict([(c, mask_quotes(r)) for c, r in pairs])
+        substance = self.rubric.empathy.substance
         return [
             RubricScore(
-                empathy=e,
-                non_blame=score_non_blame(response, self.rubric.non_blame),
+                empathy=credit_substance(e, response, nb, substance),
+                non_blame=nb,
                 rubric_version=self.rubric.version,
                 scorer=self.name,
             )
-            for e, (_, response) in zip(empathy, pairs, strict=True)
+            for e, nb, (_, response) in zip(empathy, non_blame, pairs, strict=True)
         ]

@@ -10,23 +10,11 @@ from functools import cache
 from importlib.resources import files
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MechanismSpec(_Strict):
-    question: str
-    weak: str
-    strong: str
-
-
-class EmpathySpec(_Strict):
-    source: str
-    levels: dict[int, str]
-    mechanisms: dict[str, MechanismSpec]
 
 
 class PatternSet(_Strict):
@@ -49,12 +37,66 @@ class PatternSet(_Strict):
         return _compile(tuple(self.patterns))
 
 
+class MechanismSpec(_Strict):
+    question: str
+    weak: str
+    strong: str
+
+
+class CuriositySpec(PatternSet):
+    not_curiosity: list[str]
+
+    @field_validator("not_curiosity")
+    @classmethod
+    def _not_compiles(cls, patterns: list[str]) -> list[str]:
+        return PatternSet._compiles(patterns)
+
+    @property
+    def compiled_not(self) -> list[re.Pattern[str]]:
+        return _compile(tuple(self.not_curiosity))
+
+
+class SubstanceSpec(_Strict):
+    """What each empathy mechanism needs the words to do before its learned level counts."""
+
+    curiosity: CuriositySpec  # explorations
+    understanding: PatternSet  # interpretations
+    warmth: PatternSet  # emotional reactions
+
+
+class EmpathySpec(_Strict):
+    source: str
+    levels: dict[int, str]
+    mechanisms: dict[str, MechanismSpec]
+    substance: SubstanceSpec
+
+
+class CueSpec(PatternSet):
+    """A named kind of blame (sarcasm, non-apology, withdrawal ...) that belongs to one horseman."""
+
+    horseman: str
+
+
 class NonBlameSpec(_Strict):
     source: str
     horsemen: dict[str, PatternSet]
+    cues: dict[str, CueSpec] = Field(default_factory=dict)
     exemptions: list[str]
     appreciation: list[str]
     antidotes: dict[str, PatternSet]
+
+    @model_validator(mode="after")
+    def _cues_name_a_horseman(self) -> NonBlameSpec:
+        for name, cue in self.cues.items():
+            if cue.horseman not in self.horsemen:
+                raise ValueError(f"cue {name!r} names an unknown horseman {cue.horseman!r}")
+        return self
+
+    @property
+    def pattern_sets(self) -> list[tuple[str, str, PatternSet]]:
+        """(horseman, name, patterns) for the horsemen's own patterns and every cue, in a fixed order."""
+        own = [(kind, kind, ps) for kind, ps in self.horsemen.items()]
+        return own + [(cue.horseman, name, cue) for name, cue in self.cues.items()]
 
     @property
     def compiled_exemptions(self) -> list[re.Pattern[str]]:

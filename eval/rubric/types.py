@@ -53,6 +53,7 @@ class Flag:
     reason: str
     start: int = 0
     end: int = 0
+    cue: str = ""  # which named cue found it (sarcasm, non_apology ...); "" for the classifier or the judge
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class NonBlameScore:
     score: float  # 1.0 = no blame at all
     flags: tuple[Flag, ...] = ()
     strengths: tuple[Flag, ...] = ()  # antidotes: gentle start-up, I-statements, needs, responsibility
+    probability: float = 0.0  # the classifier's probability that the turn blames (rules alone: 0 or 1)
+    # Every rule hit, flagged or not: the classifier may clear a turn a rule suspects, but text Attune offers
+    # as an example (a rewrite) must not carry any.
+    cues: tuple[Flag, ...] = ()
 
     @property
     def flagged(self) -> bool:
@@ -84,6 +89,7 @@ class RubricScore:
             "empathy": self.empathy.levels(),
             "non_blame": {
                 "score": round(self.non_blame.score, 3),
+                "probability": round(self.non_blame.probability, 3),
                 "flags": [{"kind": f.kind, "span": f.span, "reason": f.reason} for f in self.non_blame.flags],
             },
         }
