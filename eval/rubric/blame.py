@@ -197,7 +197,10 @@ class BlameModel:
         return NonBlameScore(
             score=blame_score(flags, self.spec) if flags else 1.0,
             flags=tuple(flags),
-            strengths=tuple(find_strengths(text, self.spec, blamed)),
+            # A start-up is gentle only if nothing in the turn attacks.
+            strengths=tuple(
+                s for s in find_strengths(text, self.spec, blamed) if not (flags and s.kind == "gentle_startup")
+            ),
             probability=round(p, 4),
             cues=tuple(cues),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from eval.rubric.nonblame import inside, quoted_ranges, sentences
+from eval.rubric.nonblame import quoted_ranges, sentences
 from eval.rubric.spec import SubstanceSpec
 from eval.rubric.types import EmpathyScore, Evidence, MechanismScore, NonBlameScore
 
@@ -18,20 +18,22 @@ CHECKS = {"emotional_reactions": "warmth", "interpretations": "understanding", "
 _DEEP_QUESTION = re.compile(r"\b(?:feel|felt|like for you|hardest|worr|scar|hurt|need|going on for you)", re.I)
 
 
-def _own_sentences(text: str, non_blame: NonBlameScore) -> list[tuple[int, str]]:
-    """Sentences that are the writer's own and blame no one: quoted scripts and flagged sentences drop out."""
-    quoted = quoted_ranges(text)
+def _own_sentences(text: str, non_blame: NonBlameScore) -> list[tuple[int, str, str]]:
+    """(start, words to check, original words) of sentences that are the writer's own and blame no one:
+    quoted scripts are blanked out (offsets kept) and flagged sentences drop out."""
+    masked = list(text)
+    for a, b in quoted_ranges(text):
+        masked[a:b] = " " * (b - a)
+    blanked = "".join(masked)
     blamed = [(f.start, f.end) for f in non_blame.flags]
     out = []
-    for offset, s in sentences(text):
+    for offset, s in sentences(blanked):
         end = offset + len(s)
-        if any(a < end and offset < b for a, b in blamed):
+        if any(a < end and offset < b for a, b in blamed) or not s.strip():
             continue
         stripped = s.strip()
         start = offset + s.find(stripped)
-        if inside(start, start + len(stripped), quoted):
-            continue
-        out.append((start, stripped))
+        out.append((start, " ".join(stripped.split()), text[start : start + len(stripped)]))
     return out
 
 
@@ -49,7 +51,7 @@ def credit_substance(empathy: EmpathyScore, text: str, non_blame: NonBlameScore,
     for mechanism, check in CHECKS.items():
         score: MechanismScore = getattr(empathy, mechanism)
         reason = getattr(spec, check).reason
-        doing = [(start, s) for start, s in own if _matches(check, s, spec)]
+        doing = [(start, original) for start, s, original in own if _matches(check, s, spec)]
         if not doing:
             if score.level:
                 changed[mechanism] = MechanismScore(0, (), score.confidence)
