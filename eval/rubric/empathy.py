@@ -184,11 +184,14 @@ class EmpathyModel:
                 f"the empathy model was trained on {expected}-dimension sentence embeddings (all-MiniLM-L6-v2); "
                 f"the embedder given produces {vectors.shape[1]}"
             )
+        # This batch's messages are looked up before the cache evicts anything (a batch may hold more of them).
+        batch = {c: self._context_vectors[c] for c in contexts if c in self._context_vectors}
         for c, v in zip(new_contexts, vectors[len(pairs) :], strict=True):
+            batch[c] = v
             if len(self._context_vectors) >= CONTEXT_CACHE:
                 self._context_vectors.pop(next(iter(self._context_vectors)))
             self._context_vectors[c] = v
-        e, p = vectors[: len(pairs)], np.stack([self._context_vectors[c] for c in contexts])
+        e, p = vectors[: len(pairs)], np.stack([batch[c] for c in contexts])
         hand = np.array([hand_features(r) for r in responses])
         return hstack(
             [
