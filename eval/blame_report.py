@@ -80,6 +80,12 @@ def evaluate_turns(turns: Sequence[LabelledTurn], score_many: ScoreMany, timed: 
     """Recall with the right horseman named, false flags, ROC AUC of P(blame), macro-F1 over
     {none, each horseman} (the first horseman named against the first labelled), and the median time per reply
     scored one at a time."""
+    # Timed first: once the batch below has run, the scorer's embedding memory would answer these for free.
+    times = []
+    for t in list(turns)[:timed]:
+        started = time.perf_counter()
+        score_many([t.text])
+        times.append((time.perf_counter() - started) * 1000)
     scores = score_many([t.text for t in turns])
     kinds = sorted({k for t in turns for k in t.kinds})
     per = {k: HorsemanRecall(0, 0, 0) for k in kinds}
@@ -109,11 +115,6 @@ def evaluate_turns(turns: Sequence[LabelledTurn], score_many: ScoreMany, timed: 
     if len(set(labels)) == 2:
         report.roc_auc = float(roc_auc_score(labels, [s.probability for s in scores]))
     report.macro_f1 = float(f1_score(truth, predicted, average="macro", labels=sorted(set(truth))))
-    times = []
-    for t in list(turns)[:timed]:
-        started = time.perf_counter()
-        score_many([t.text])
-        times.append((time.perf_counter() - started) * 1000)
     report.median_ms = statistics.median(times) if times else float("nan")
     return report
 

@@ -27,9 +27,10 @@ class Scorer(Protocol):
 
 class MemoEmbed:
     """The embedder with a small memory: the empathy model and the blame classifier read the same reply, and
-    practice scores the same partner line again and again, so each text is embedded once."""
+    practice scores the same partner line again and again, so each text is embedded once. `size=None` keeps
+    everything (training, where every fold reads the same rows)."""
 
-    def __init__(self, embed: Embed, size: int = MEMO_SIZE) -> None:
+    def __init__(self, embed: Embed, size: int | None = MEMO_SIZE) -> None:
         self.embed = embed
         self.size = size
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -42,7 +43,7 @@ class MemoEmbed:
         out = np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, 0))
         for t in texts:
             self._memo.move_to_end(t)
-        while len(self._memo) > self.size:
+        while self.size is not None and len(self._memo) > self.size:
             self._memo.popitem(last=False)
         return out
 

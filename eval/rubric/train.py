@@ -28,6 +28,7 @@ from eval.rubric.empathy import (
     _word_vectorizer,
     split_sentences,
 )
+from eval.rubric.scorer import MemoEmbed
 from eval.rubric.spec import NonBlameSpec
 from eval.rubric.types import MECHANISMS, EmpathyScore
 
@@ -65,16 +66,7 @@ def read_epitome(path: Path) -> list[LabelledReply]:
 
 def cached(embed: Embed) -> Embed:
     """Each text embedded once across folds."""
-    memo: dict[str, np.ndarray] = {}
-
-    def run(texts: list[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(t for t in texts if t not in memo))
-        if missing:
-            for t, v in zip(missing, np.asarray(embed(missing)), strict=True):
-                memo[t] = v
-        return np.stack([memo[t] for t in texts])
-
-    return run
+    return MemoEmbed(embed, size=None)
 
 
 def _sentence_labels(row: LabelledReply, mechanism: str) -> list[int]:

@@ -53,7 +53,7 @@ class Flag:
     reason: str
     start: int = 0
     end: int = 0
-    cue: str = ""  # which named cue found it (sarcasm, non_apology ...); "" for the classifier or the judge
+    cue: str = ""  # which rule found it (sarcasm, non_apology ...); "classifier" for the model, "" for the judge
 
 
 @dataclass(frozen=True)
