@@ -304,21 +304,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _substance_check(embed: Any) -> Any:
     """The fast scorer's substance checks, for cross-validated empathy levels."""
-    from eval.rubric import load_rubric
-    from eval.rubric.blame import BlameModel
-    from eval.rubric.substance import credit_substance
+    from eval.rubric import FastScorer
 
-    rubric = load_rubric()
-    blame = BlameModel.load(embed, rubric.non_blame)
-
-    def adjust(pairs: list[tuple[str, str]], scores: list[Any]) -> list[Any]:
-        non_blame = blame.score_many([r for _, r in pairs])
-        return [
-            credit_substance(e, r, nb, rubric.empathy.substance)
-            for e, nb, (_, r) in zip(scores, non_blame, pairs, strict=True)
-        ]
-
-    return adjust
+    return FastScorer(embed).credit_substance
 
 
 def _validate_blame(args: argparse.Namespace, shown: dict[str, Any]) -> dict[str, Any]:

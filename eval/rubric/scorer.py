@@ -14,7 +14,7 @@ from eval.rubric.blame import BlameModel, mask_quotes
 from eval.rubric.empathy import Embed, EmpathyModel
 from eval.rubric.spec import Rubric, load_rubric
 from eval.rubric.substance import credit_substance
-from eval.rubric.types import RubricScore
+from eval.rubric.types import EmpathyScore, NonBlameScore, RubricScore
 
 MEMO_SIZE = 512
 
@@ -74,13 +74,22 @@ class FastScorer:
         non_blame = self.blame.score_many([r for _, r in pairs])
         # Sympathy inside a script for someone else ("you could say: ...") is not the writer's own empathy.
         empathy = self.model.predict([(c, mask_quotes(r)) for c, r in pairs])
+        return [
+            RubricScore(empathy=e, non_blame=nb, rubric_version=self.rubric.version, scorer=self.name)
+            for e, nb in zip(self.credit_substance(pairs, empathy, non_blame), non_blame, strict=True)
+        ]
+
+    def credit_substance(
+        self,
+        pairs: list[tuple[str, str]],
+        empathy: list[EmpathyScore],
+        non_blame: list[NonBlameScore] | None = None,
+    ) -> list[EmpathyScore]:
+        """Learned empathy levels kept only where the words do what they claim (eval.rubric.substance)."""
+        if non_blame is None:
+            non_blame = self.blame.score_many([r for _, r in pairs])
         substance = self.rubric.empathy.substance
         return [
-            RubricScore(
-                empathy=credit_substance(e, response, nb, substance),
-                non_blame=nb,
-                rubric_version=self.rubric.version,
-                scorer=self.name,
-            )
+            credit_substance(e, response, nb, substance)
             for e, nb, (_, response) in zip(empathy, non_blame, pairs, strict=True)
         ]
