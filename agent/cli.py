@@ -141,8 +141,12 @@ def settings_from_args(args: argparse.Namespace) -> AttuneSettings:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from agent.runtime import ingest_into, open_library
+    from knowledge.loaders import SUPPORTED_SUFFIXES
 
     settings = settings_from_args(args)
+    missing = [str(p) for p in args.paths or [] if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
     library = open_library(settings)
     report = ingest_into(library, settings, args.paths or None, prune=args.prune, progress=not args.json)
     if args.json:
@@ -153,6 +157,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     "files_updated": report.files_updated,
                     "files_unchanged": report.files_unchanged,
                     "files_pruned": report.files_pruned,
+                    "files_duplicate": [{"path": path, "same_as": twin} for path, twin in report.files_duplicate],
+                    "files_unsupported": report.files_unsupported,
                     "failures": [{"path": f.path, "reason": f.reason} for f in report.failures],
                     "chunks_added": report.chunks_added,
                     "chunks_removed": report.chunks_removed,
@@ -170,6 +176,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"+{report.chunks_added} / -{report.chunks_removed} passages, {report.chunks_total} in the library "
             f"({report.seconds:.1f} s)."
         )
+        for path, twin in report.files_duplicate:
+            print(f"skipped {path}: the same document is already in the library as {twin}", file=sys.stderr)
+        for path in report.files_unsupported:
+            print(f"skipped {path}: Attune reads {', '.join(sorted(SUPPORTED_SUFFIXES))} files", file=sys.stderr)
         for failure in report.failures:
             print(f"skipped {failure.path}: {failure.reason}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED

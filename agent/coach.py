@@ -173,14 +173,16 @@ class Coach:
     def _attributor(self, passages: Sequence[Passage]) -> Callable[[str], int | None]:
         embeddings = self.retriever.library.embeddings
         vectors = self.retriever.library.vectors([p.id for p in passages])
-        matrix = np.asarray([vectors[p.id] for p in passages], dtype=np.float32)
+        # A passage deleted since it was retrieved (another process forgot it) cannot be cited; skip it.
+        numbers = [n for n, p in enumerate(passages, 1) if p.id in vectors]
+        matrix = np.asarray([vectors[passages[n - 1].id] for n in numbers], dtype=np.float32)
 
         def attribute(sentence: str) -> int | None:
-            if len(sentence.split()) < 4:
+            if len(sentence.split()) < 4 or not numbers:
                 return None
             sims = matrix @ np.asarray(embeddings.embed_query(sentence), dtype=np.float32)
             best = int(np.argmax(sims))
-            return best + 1 if sims[best] >= ATTRIBUTION_MIN_SIMILARITY else None
+            return numbers[best] if sims[best] >= ATTRIBUTION_MIN_SIMILARITY else None
 
         return attribute
 

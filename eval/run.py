@@ -59,6 +59,20 @@ def _field(path: Path, n: int, row: dict, name: str) -> str:
     return value
 
 
+def bundled_question_suites() -> list[Path]:
+    """The shipped suites of questions for the coach (the folder also holds labelled safety and blame sets)."""
+    from importlib.resources import files
+
+    folder = Path(str(files("eval") / "suites"))
+    suites = []
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as f:
+            first = json.loads(f.readline() or "{}")
+        if isinstance(first, dict) and "question" in first and "label" not in first:
+            suites.append(path)
+    return suites
+
+
 def read_suite(path: Path) -> list[SuiteCase]:
     cases, seen = [], set()
     for n, row in _read_jsonl(path):

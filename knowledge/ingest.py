@@ -5,6 +5,7 @@ Running it twice adds nothing; a changed file replaces its chunks; `prune` drops
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterable
@@ -44,26 +45,23 @@ def source_exists(source: str) -> bool:
     return Path(source).is_file()
 
 
-def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
-    """Files to ingest (folders walked for supported types, hidden entries skipped) and missing paths."""
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure], list[Path]]:
+    """Files to ingest (folders walked, hidden entries skipped), missing paths, and files in the folders whose
+    type cannot be read (said, not silently dropped)."""
     files: list[Path] = []
     missing: list[FileFailure] = []
+    unsupported: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and p.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                (files if p.suffix.lower() in SUPPORTED_SUFFIXES else unsupported).append(p)
         elif path.exists():
             files.append(path)
         else:
             missing.append(FileFailure(str(path), "no such file or folder"))
-    return list(dict.fromkeys(files)), missing
+    return list(dict.fromkeys(files)), missing, unsupported
 
 
 def ingest(
@@ -78,8 +76,8 @@ def ingest(
 ) -> IngestReport:
     """Ingest files (default: the bundled library) and report what changed and what failed."""
     started = time.perf_counter()
-    files, failures = expand_paths(list(paths) if paths else bundled_files())
-    report = IngestReport(failures=failures)
+    files, failures, unsupported = expand_paths(list(paths) if paths else bundled_files())
+    report = IngestReport(failures=failures, files_unsupported=[str(p) for p in unsupported])
     for path in tqdm(files, desc="Ingesting", unit="file", disable=not progress, leave=False):
         source = source_name(path)
         try:
@@ -87,9 +85,14 @@ def ingest(
         except UnreadableDocument as exc:
             report.failures.append(FileFailure(str(path), str(exc)))
             continue
+        digest = hashlib.sha256(doc.markdown.encode("utf-8")).hexdigest()
+        twin = library.source_with_digest(digest)
+        if twin is not None and twin != source:
+            report.files_duplicate.append((str(path), twin))
+            continue
         chunks = split_markdown(doc.markdown, source, chunk_size, chunk_overlap)
         had = bool(library.ids_for_source(source))
-        added, removed = library.replace_source(source, doc.title, chunks)
+        added, removed = library.replace_source(source, doc.title, chunks, digest)
         report.chunks_added += added
         report.chunks_removed += removed
         if not had:

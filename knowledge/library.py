@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,6 +85,78 @@ def chroma_client(path: Path, url: str | None) -> Any:
     return client
 
 
+WRITES_MARKER = "attune-writes"  # rewritten by every write to a local index; other processes watch it
+
+
+class _LocalStore:
+    """One embedded Chroma per folder in this process, reopened when another process has written to it.
+
+    Chroma's embedded client keeps its vector index in memory and never sees other processes' writes: after
+    `attune forget` or `attune ingest` in a terminal, a running UI kept returning deleted passages (with empty
+    text) and missing new ones. Every write rewrites a marker file beside the index; a reader that finds the
+    marker changed reopens the client before it reads.
+    """
+
+    _open: dict[Path, _LocalStore] = {}
+    _open_lock = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.marker = path / WRITES_MARKER
+        self.lock = threading.RLock()
+        self.reopened = 0
+        self._connect()
+
+    @classmethod
+    def at(cls, path: Path) -> _LocalStore:
+        key = path.resolve()
+        with cls._open_lock:
+            if key not in cls._open:
+                cls._open[key] = cls(key)
+            return cls._open[key]
+
+    def _token(self) -> str:
+        try:
+            return self.marker.read_text(encoding="utf-8")
+        except (FileNotFoundError, UnicodeDecodeError):
+            return ""
+
+    def _connect(self) -> None:
+        self.client = chroma_client(self.path, None)
+        self.token = self._token()
+        self.collections: dict[str, Any] = {}
+
+    def collection(self, name: str) -> Any:
+        with self.lock:
+            if self._token() != self.token:
+                self._reopen()
+            if name not in self.collections:
+                self.collections[name] = self.client.get_or_create_collection(
+                    name=name, metadata={"hnsw:space": "cosine"}
+                )
+            return self.collections[name]
+
+    def _reopen(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        identifier = self.client._identifier
+        self.client.close()
+        stale = SharedSystemClient._identifier_to_system.pop(identifier, None)  # another client held it open
+        if stale is not None:
+            stale.stop()
+        SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self._connect()
+        self.reopened += 1
+
+    def wrote(self) -> None:
+        with self.lock:
+            token = uuid.uuid4().hex
+            partial = self.marker.with_suffix(".tmp")
+            partial.write_text(token, encoding="utf-8")
+            partial.replace(self.marker)  # atomic: a reader sees the old token or the new one
+            self.token = token
+
+
 class Library:
     def __init__(
         self, path: Path, embeddings: Embeddings, collection: str = "library", *, url: str | None = None
@@ -93,10 +166,27 @@ class Library:
         # Bumped on every write through this object, so caches over the contents know when to rebuild.
         self.generation = 0
         self.embeddings = embeddings
-        self._client = chroma_client(path, url)
-        self._collection = self._client.get_or_create_collection(
-            name=collection, metadata={"hnsw:space": "cosine"}
-        )
+        self._name = collection
+        self._local = _LocalStore.at(path) if not url else None
+        if url:
+            self._client = chroma_client(path, url)
+            self._remote = self._client.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
+
+    @property
+    def _collection(self) -> Any:
+        return self._local.collection(self._name) if self._local else self._remote
+
+    def _wrote(self) -> None:
+        self.generation += 1
+        if self._local:
+            self._local.wrote()
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever the contents may have: a write here or in another process (a server: the count)."""
+        if self._local:
+            self._local.collection(self._name)  # reopens first if another process wrote
+            return (self.generation, self._local.token)
+        return (self.generation, self.count())
 
     def count(self) -> int:
         return self._collection.count()
@@ -113,38 +203,65 @@ class Library:
             if m
         }
 
-    def replace_source(self, source: str, title: str, chunks: Sequence[Chunk]) -> tuple[int, int]:
-        """Make the source's chunks exactly `chunks`; return (added, removed). Unchanged chunks stay."""
+    def replace_source(
+        self, source: str, title: str, chunks: Sequence[Chunk], digest: str = ""
+    ) -> tuple[int, int]:
+        """Make the source's chunks exactly `chunks`; return (added, removed). Unchanged chunks stay.
+
+        `digest` identifies the document's content, so the same document under another path is recognised.
+        """
         existing = self.ids_for_source(source)
         new = [c for c in chunks if c.id not in existing]
         stale = existing - {c.id for c in chunks}
         if new:
-            self.add(source, title, new, self.embeddings.embed_documents([c.text for c in new]))
+            self.add(source, title, new, self.embeddings.embed_documents([c.text for c in new]), digest)
         if stale:
             self._collection.delete(ids=sorted(stale))
-            self.generation += 1
+            self._wrote()
+        kept = sorted(existing - stale)
+        if kept and digest and self.source_with_digest(digest) != source:  # unchanged chunks of a changed file
+            section = {c.id: c.section for c in chunks}
+            self._collection.update(
+                ids=kept,
+                metadatas=[{"source": source, "title": title, "section": section[i], "digest": digest} for i in kept],
+            )
+            self._wrote()
         return len(new), len(stale)
 
+    def source_with_digest(self, digest: str) -> str | None:
+        """The source already indexed with this content digest, if any."""
+        got = self._collection.get(where={"digest": digest}, limit=1, include=["metadatas"])
+        metas = got["metadatas"] or []
+        return str(metas[0]["source"]) if metas and metas[0] else None
+
     def add(
-        self, source: str, title: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]] | np.ndarray
+        self,
+        source: str,
+        title: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]] | np.ndarray,
+        digest: str = "",
     ) -> None:
         """Store chunks with vectors already computed (by the embedder, or synthetic ones for a benchmark)."""
-        step = self._client.get_max_batch_size()
+        collection = self._collection
+        step = self._local.client.get_max_batch_size() if self._local else self._client.get_max_batch_size()
         for start in range(0, len(chunks), step):
             part = chunks[start : start + step]
-            self._collection.upsert(
+            collection.upsert(
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
                 embeddings=np.asarray(vectors[start : start + step], dtype=np.float32),
-                metadatas=[{"source": source, "title": title, "section": c.section} for c in part],
+                metadatas=[
+                    {"source": source, "title": title, "section": c.section, "digest": digest} for c in part
+                ],
             )
-        self.generation += 1
+        self._wrote()
 
     def delete_source(self, source: str) -> int:
         ids = self.ids_for_source(source)
         if ids:
             self._collection.delete(ids=sorted(ids))
-            self.generation += 1
+            self._wrote()
         return len(ids)
 
     def _pages(self, include: list[str], page: int) -> Iterator[Any]:

@@ -60,7 +60,7 @@ class HybridRetriever:
         self.top_k = top_k
         self.fetch_k = fetch_k
         self.min_relevance = min_relevance
-        self._bm25_version: tuple[int, int] | None = None
+        self._bm25_version: tuple[object, ...] | None = None
         self._bm25: Any = None
         self._chunks: list[StoredChunk] = []
         self._last_query: tuple[str, np.ndarray] | None = None
@@ -76,8 +76,8 @@ class HybridRetriever:
         return vector
 
     def _bm25_index(self) -> tuple[Any, list[StoredChunk]]:
-        # Rebuilt when this process wrote to the library or the count changed (another process ingested).
-        version = (self.library.generation, self.library.count())
+        # Rebuilt when this process or another one wrote to the library.
+        version = self.library.version()
         with self._build_lock:  # several requests at once must not read a half-built index
             if version != self._bm25_version:
                 import bm25s
@@ -126,10 +126,14 @@ class HybridRetriever:
             similarity[cid] = float(np.dot(query_vector, np.asarray(vec, dtype=np.float32)))
         fused = reciprocal_rank_fusion([[c.id for c, _ in dense], [c.id for c in keyword]])
         passages = []
+        seen_texts: set[str] = set()
         for cid in fused:
             if similarity.get(cid, -1.0) < self.min_relevance:
                 continue
             c = by_id[cid]
+            if not c.text.strip() or c.text in seen_texts:  # the same document ingested twice is cited once
+                continue
+            seen_texts.add(c.text)
             passages.append(Passage(cid, c.title, c.section, c.text, c.source, round(similarity[cid], 4)))
             if len(passages) == self.top_k:
                 break

@@ -50,6 +50,9 @@ class IngestReport:
     files_updated: list[str] = field(default_factory=list)
     files_unchanged: list[str] = field(default_factory=list)
     files_pruned: list[str] = field(default_factory=list)
+    # Documents whose content is already indexed under another path: (this path, the indexed source).
+    files_duplicate: list[tuple[str, str]] = field(default_factory=list)
+    files_unsupported: list[str] = field(default_factory=list)  # in a folder, of a type Attune cannot read
     failures: list[FileFailure] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0

@@ -241,3 +241,7 @@ def test_the_shipped_suites_are_valid():
     counselchat = read_suite(suites / "counselchat.jsonl")
     assert len(relationship) >= 20 and len(counselchat) == 30
     assert all(c.references for c in counselchat)
+    from eval.run import bundled_question_suites
+
+    # The UI's suite picker: question suites only, never the labelled safety or blame sets.
+    assert [p.name for p in bundled_question_suites()] == ["counselchat.jsonl", "relationship_questions.jsonl"]

@@ -61,3 +61,62 @@ def test_unreadable_files_are_reported_and_the_rest_ingested(library, tmp_path):
     }
     assert report.files_added == [str(tmp_path / "good.md")]
     assert library.count() == 1
+
+
+def test_the_same_document_under_another_path_is_indexed_once_and_cited_once(library, tmp_path):
+    from knowledge.retrieve import HybridRetriever
+
+    text = "# Repair\n\n## Repairs\n\nA repair attempt after a fight says sorry for the tone and asks to restart.\n"
+    first, second = tmp_path / "a" / "repair.md", tmp_path / "b" / "repair.md"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(text)
+    assert ingest(library, [first], progress=False).files_added == [str(first)]
+    count = library.count()
+    report = ingest(library, [second], progress=False)
+    assert report.files_duplicate == [(str(second), str(first.resolve()))] and not report.files_added
+    assert library.count() == count and list(library.sources()) == [str(first.resolve())]
+    again = ingest(library, [first], progress=False)  # the original itself is not its own duplicate
+    assert again.files_unchanged == [str(first)] and not again.files_duplicate
+    # An index written before digests existed may hold the same text twice: retrieval cites it once.
+    chunk = library.all_chunks()[0]
+    from knowledge.types import Chunk
+
+    library.add("/elsewhere/old-copy.md", "Repair", [Chunk("old", chunk.text, chunk.section)],
+                library.embeddings.embed_documents([chunk.text]))
+    passages = HybridRetriever(library, top_k=4, min_relevance=0.0).retrieve("repair attempt after a fight")
+    assert [p.text for p in passages].count(chunk.text) == 1
+
+
+def test_a_folder_says_which_files_it_cannot_read(library, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("# Notes\n\nListening well means asking before advising.\n")
+    (docs / "letter.docx").write_bytes(b"PK\x03\x04 not really a document")
+    report = ingest(library, [docs], progress=False)
+    assert report.ok and report.files_added == [str(docs / "notes.md")]
+    assert report.files_unsupported == [str(docs / "letter.docx")]
+
+
+def test_another_process_forgetting_a_document_is_seen_by_a_running_library(library, tmp_path):
+    import subprocess
+    import sys
+
+    from knowledge.retrieve import HybridRetriever
+
+    mine, secret = tmp_path / "mine.md", tmp_path / "secret.md"
+    mine.write_text("# Mine\n\nLonely evenings with my partner: we talk about feelings after dinner.\n")
+    secret.write_text("# Secret\n\nLonely evenings with my partner hide a secret document about feelings.\n")
+    ingest(library, [mine, secret], progress=False)
+    retriever = HybridRetriever(library, top_k=4, min_relevance=0.0)
+    assert len(retriever.retrieve("lonely evenings partner feelings")) == 2
+    script = (
+        "import sys; sys.path.insert(0, 'tests'); from pathlib import Path; from conftest import HashingEmbeddings; "
+        "from knowledge.library import Library; "
+        f"print(Library(Path({str(library.path)!r}), HashingEmbeddings()).delete_source({str(secret.resolve())!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "1"
+    passages = retriever.retrieve("lonely evenings partner feelings")
+    assert [p.source for p in passages] == [str(mine.resolve())] and all(p.text for p in passages)
+    assert library.vectors([p.id for p in passages]).keys() == {p.id for p in passages}

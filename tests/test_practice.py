@@ -460,3 +460,47 @@ def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path,
     assert code == 0, err
     resumed = json.loads(out)["turns"]
     assert [t["user"] for t in resumed][:2] == [GENTLE, BLAMING] and all(t["partner"] for t in resumed)
+
+
+# --- ended means ended -------------------------------------------------------------------------------------
+
+
+def test_an_ended_session_takes_no_more_turns_and_its_record_agrees(store, hashing_scorer):
+    model = ScriptedChatModel(default_reply="Okay.")
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    session.say(GENTLE)
+    session.end()
+    for act in (lambda: session.say("One more thing."), lambda: session.retry("Let me try again.")):
+        with pytest.raises(BadTurn, match="has ended"):
+            act()
+    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer)
+    with pytest.raises(BadTurn, match="has ended"):
+        resumed.say("Hello again.")
+    record = store.load(session.id).to_json()
+    assert record["ended"] is True and record["ended_reason"] == "user"
+    assert [t["user"] for t in record["turns"]] == [GENTLE]
+    ended_at = store.load(session.id).ended_at
+    time.sleep(0.01)
+    session.end()  # ending twice changes nothing
+    assert ended_at is not None and store.load(session.id).ended_at == ended_at
+
+
+def test_a_session_stopped_for_safety_never_answers_the_disclosure_on_resume(store, hashing_scorer):
+    from agent.practice.session import SafetyStop
+
+    model = ScriptedChatModel(default_reply="Okay.")
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    with pytest.raises(SafetyStop):
+        session.say("He hits me when he drinks and I am scared to go home.")
+    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer)
+    assert resumed.finish_pending() is None
+    turn = store.load(session.id).active_turns[0]
+    assert turn.partner is None and store.load(session.id).ended_reason == "safety"
+
+
+def test_resuming_an_ended_session_exits_2_and_says_how_to_see_it(capsys, fake_env):
+    code, out, err = run(capsys, "practice", "--scenario", "plans-changed", "--say", GENTLE, "--end", "--json")
+    assert code == 0, err
+    session_id = json.loads(out)["session_id"]
+    code, out, err = run(capsys, "practice", "--resume", session_id, "--say", "Can we talk?")
+    assert code == 2 and err.count("\n") == 1 and "has ended" in err and f"sessions show {session_id}" in err

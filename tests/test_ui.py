@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import tempfile
 import time
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,7 +49,11 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from conftest import HashingEmbeddings
 
-    home = tmp_path_factory.mktemp("ui-home")
+    # Outside the temp dir, like the default ~/.local/share/attune: Gradio serves files from the temp dir
+    # without asking, so a data folder there hid that run folders and plots were refused.
+    home = Path.home() / ".cache" / "attune-ui-tests" / uuid.uuid4().hex
+    home.mkdir(parents=True)
+    assert not home.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
     settings = AttuneSettings(home=home, llm_backend="fake", min_relevance=0.1, safety_classifier=False)
     library = Library(home / "chroma", HashingEmbeddings())
     ingest(library, progress=False)
@@ -55,6 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = launch(runtime, "127.0.0.1", port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -249,4 +257,18 @@ def test_html_in_messages_is_shown_as_text_never_run(server, browser):
     page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
     assert page.evaluate("window.pwned === undefined")
     assert page.locator("#ask-chat script").count() == 0 and page.locator("#ask-chat img[onerror]").count() == 0
+    page.close()
+
+
+def test_the_evaluate_tab_shows_its_plots_in_the_browser(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.get_by_role("tab", name="Evaluate").click()
+    page.locator("#eval-limit input").fill("1")
+    page.locator("#eval-run").click()
+    page.locator("#eval-summary").get_by_text("1 answers: empathy").wait_for(timeout=60000)
+    for plot in ("#eval-criteria-plot img", "#eval-distribution-plot img"):
+        page.locator(plot).wait_for(timeout=10000)
+        assert page.locator(plot).evaluate("img => img.complete && img.naturalWidth > 100"), plot
+    assert page.get_by_text("Error").count() == 0
     page.close()

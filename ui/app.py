@@ -12,7 +12,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from agent.safety import SafetyVerdict, safety_reply
 from agent.settings import AttuneSettings
 from eval.report import write_report
 from eval.rubric import Scorer
-from eval.run import read_suite, run_suite, summaries
+from eval.run import bundled_question_suites, read_suite, run_suite, summaries
 from knowledge.ingest import BUNDLED_PREFIX
 from knowledge.library import Library
 from knowledge.loaders import UnreadableDocument
@@ -118,6 +117,11 @@ def _practice_chat(record: SessionRecord) -> list[dict[str, str]]:
         if t.partner:
             chat.append({"role": "assistant", "content": f"**{s.name}:** {t.partner}"})
     return chat
+
+
+def _image(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.copy()
 
 
 def _png(summary: Any, title: str) -> Image.Image:
@@ -411,7 +415,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
 
         with gr.Tab("Evaluate", id="evaluate"):
             gr.Markdown("Run an evaluation suite on the current model and see how its answers score on the rubric.")
-            suites = {p.name: p for p in bundled_suites()}
+            suites = {p.name: p for p in bundled_question_suites()}
             with gr.Row():
                 suite = gr.Dropdown(choices=list(suites), value=next(iter(suites), None), label="Suite", scale=3,
                                     elem_id="eval-suite")
@@ -420,8 +424,10 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             run = gr.Button("Run", variant="primary", elem_id="eval-run")
             eval_summary = gr.Markdown(elem_id="eval-summary")
             with gr.Row():
-                criteria_plot = gr.Image(label="Mean score per criterion", type="filepath", visible=False)
-                distribution_plot = gr.Image(label="Score distributions", type="filepath", visible=False)
+                criteria_plot = gr.Image(label="Mean score per criterion", type="pil", visible=False,
+                                         elem_id="eval-criteria-plot")
+                distribution_plot = gr.Image(label="Score distributions", type="pil", visible=False,
+                                             elem_id="eval-distribution-plot")
             eval_table = gr.Dataframe(headers=["id", "question", "empathy", "non-blame", "flags"], interactive=False,
                                       elem_id="eval-table")
 
@@ -443,17 +449,14 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                      ", ".join(f["kind"] for f in r["scores"]["non_blame"]["flags"])]
                     for r in rows
                 ]
-                return (text, gr.update(value=str(out / "criteria.png"), visible=True),
-                        gr.update(value=str(out / "distributions.png"), visible=True), table)
+                # Sent as images, not paths: Gradio serves files only from its temp and upload folders, and the
+                # run folder lives in the data folder (~/.local/share/attune by default).
+                return (text, gr.update(value=_image(out / "criteria.png"), visible=True),
+                        gr.update(value=_image(out / "distributions.png"), visible=True), table)
 
             run.click(evaluate, [suite, limit], [eval_summary, criteria_plot, distribution_plot, eval_table],
                       api_name="evaluate", concurrency_id="model", concurrency_limit=1)
     return app
-
-
-def bundled_suites() -> list[Path]:
-    folder = Path(str(resources.files("eval") / "suites"))
-    return sorted(p for p in folder.glob("*.jsonl") if not p.name.startswith("safety"))
 
 
 def _progress_png(points: list[tuple[str, float, float]]) -> Image.Image:

@@ -112,9 +112,14 @@ def _open_session(args: argparse.Namespace, settings: AttuneSettings, interactiv
     scenario = None
     if args.resume:
         try:
-            store.load(args.resume)
+            resumed = store.load(args.resume)
         except SessionNotFound as exc:
             raise UsageError(str(exc)) from None
+        if resumed.ended_at is not None:
+            raise UsageError(
+                f"session {args.resume} has ended ({resumed.ended_reason or 'user'}); "
+                f"`attune sessions show {args.resume}` shows it, --scenario starts a new one"
+            )
     elif args.scenario:
         try:
             scenario = get_scenario(args.scenario)

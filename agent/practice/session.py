@@ -126,6 +126,8 @@ class PracticeSession:
     def _refuse_if_ended(self, record: SessionRecord) -> None:
         if record.ended_reason == "safety":
             raise BadTurn("this session stopped because you told me you may be in danger; it will not continue")
+        if record.ended_at is not None:
+            raise BadTurn("this session has ended; start a new one to keep practising")
 
     def _stop(self, verdict: SafetyVerdict) -> NoReturn:
         self.store.end(self.id, reason="safety")
@@ -151,7 +153,10 @@ class PracticeSession:
         return BranchComparison(last, self._complete(turn_id))
 
     def finish_pending(self) -> TurnRecord | None:
-        pending = self.pending_turn()
+        record = self.record()
+        if record.ended_at is not None:  # e.g. a disclosure: its turn is kept, never answered
+            return None
+        pending = _pending(record)
         return self._complete(pending.id) if pending else None
 
     def _complete(self, turn_id: int) -> TurnRecord:

@@ -228,7 +228,7 @@ class SessionStore:
                 "created_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)",
                 (session_id, idx, attempt, text, json.dumps(state_before), safety_category, _now()),
             )
-            db.execute("UPDATE sessions SET updated_at = ?, ended_at = NULL WHERE id = ?", (_now(), session_id))
+            db.execute("UPDATE sessions SET updated_at = ? WHERE id = ?", (_now(), session_id))
             assert cur.lastrowid is not None
             return cur.lastrowid
 
@@ -272,7 +272,8 @@ class SessionStore:
     def end(self, session_id: str, reason: str = "user") -> None:
         with self._connect() as db:
             db.execute(
-                "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ?", (_now(), reason, session_id)
+                "UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL",
+                (_now(), reason, session_id),
             )
 
     def load(self, session_id: str) -> SessionRecord:
