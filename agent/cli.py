@@ -74,13 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_ask.add_argument(
         "--model", type=Path, metavar="FILE.gguf", help="a GGUF model file to use instead of the bundled model"
     )
-    p_ask.add_argument("--top-k", type=int, metavar="N", help="how many passages to give the model (default 4)")
+    from agent.settings import AttuneSettings as Defaults  # help shows the settings' own defaults
+
+    top_k, candidates = (Defaults.model_fields[name].default for name in ("top_k", "candidates"))
+    p_ask.add_argument("--top-k", type=int, metavar="N", help=f"how many passages to give the model (default {top_k})")
     p_ask.add_argument(
         "--candidates",
         type=int,
         metavar="N",
         help="rubric-guided: redraft up to N times when the answer falls short of the rubric (shown whole, "
-        "not streamed; default 1)",
+        f"not streamed; default {candidates})",
     )
     p_forget = sub.add_parser(
         "forget",

@@ -102,7 +102,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run the safety check over a labelled set (default: the bundled eval/suites/safety.jsonl plus "
         "the questions of the bundled suites as ordinary questions) and report recall on disclosures and the "
         "false-positive rate on ordinary questions and hard negatives.",
-        epilog="Targets: every explicit disclosure caught; at most 2%% of ordinary questions flagged. "
+        epilog="Targets: every explicit disclosure caught; at most 2% of ordinary questions flagged. "
         "Exit status 1 with --check when a target is missed.",
     )
     safety.add_argument("--set", type=Path, metavar="FILE.jsonl", help='labelled lines {"id", "text", "flagged", '

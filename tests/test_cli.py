@@ -52,3 +52,22 @@ def test_argparse_errors_are_one_line(capsys):
 def test_no_command_prints_help_and_fails(capsys):
     code, out, _ = run(capsys)
     assert code == 2 and "ingest" in out and "ask" in out
+
+
+def test_help_shows_the_settings_own_defaults_and_no_doubled_percent(capsys):
+    from agent.settings import AttuneSettings
+
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"(default {AttuneSettings.model_fields['top_k'].default})" in out
+    assert f"default {AttuneSettings.model_fields['candidates'].default})" in out
+    with pytest.raises(SystemExit):
+        main(["eval", "safety", "--help"])
+    out = capsys.readouterr().out
+    assert "2%" in out and "%%" not in out
+
+
+def test_ingest_of_a_missing_path_exits_2_naming_it(capsys, tmp_path):
+    code, _, err = run(capsys, "ingest", str(tmp_path / "gone.md"))
+    assert code == 2 and err.count("\n") == 1 and "no such file or folder" in err and "gone.md" in err

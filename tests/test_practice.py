@@ -285,6 +285,19 @@ def test_try_again_keeps_both_branches_and_compares_them(store, hashing_scorer):
     assert "Turn 2 (replaced by a retry)" in md and "Turn 2, attempt 2" in md and BLAMING in md
 
 
+def test_a_retry_that_scores_worse_keeps_the_first_try_in_the_conversation(store, hashing_scorer):
+    session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
+                                    hashing_scorer)
+    first = session.say(GENTLE)
+    comparison = session.retry(BLAMING)
+    assert not comparison.retry_better
+    record = store.load(session.id)
+    assert [t.user for t in record.active_turns] == [GENTLE]  # the better first try stays
+    assert [(t.idx, t.attempt, t.active) for t in record.turns] == [(1, 1, True), (1, 2, False)]
+    assert record.state == first.state_after  # and the partner's openness is the one after it
+    assert "Turn 1, attempt 2" in to_markdown(record) and BLAMING in to_markdown(record)
+
+
 def test_bad_turns_are_refused_with_a_clear_message(store, hashing_scorer):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(), hashing_scorer,
                                     max_turn_chars=50)

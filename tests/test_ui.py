@@ -96,16 +96,48 @@ def test_ask_answers_a_disclosure_with_help(server):
     assert "not your fault" in _text(chat[-1])
 
 
+def test_an_empty_question_adds_no_bubble(server):
+    client = Client(server, verbose=False)
+    chat = client.predict(QUESTION, [], api_name="/ask")[0]
+    again = client.predict("   ", chat, api_name="/ask")[0]
+    assert len(again) == len(chat) and [_text(m) for m in again] == [_text(m) for m in chat]
+
+
+def test_library_input_errors_leave_the_listing_in_place(server):
+    client = Client(server, verbose=False)
+    listed = client.predict(api_name="/library_list")[0]
+    assert listed["data"]
+    for report, rows, _ in (client.predict(None, api_name="/library_add"),
+                            client.predict(None, api_name="/library_remove")):
+        assert report.startswith("*Choose") or report.startswith("*Pick")
+        assert rows.get("__type__") == "update" and "value" not in rows  # the table is left as it is
+
+
+def test_a_busy_port_is_named_with_the_next_one_to_try(capsys):
+    from agent.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["ui", "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"port {port} is in use; try --port {port + 1}" in err
+
+
 def test_practice_start_say_retry_end_and_progress(server):
     client = Client(server, verbose=False)
     chat, intro, _, _ = client.predict("plans-changed", "", False, api_name="/practice_start")
     assert "Sam:" in _text(chat[0]) and "Plans changed" in intro
-    chat, panel, _, _ = client.predict("You never listen to me and you are so selfish.", api_name="/practice_say")
+    chat, panel = client.predict("You never listen to me and you are so selfish.", api_name="/practice_say")[:2]
     assert "blame:** criticism" in panel and "**Try:**" in panel and len(chat) == 3
-    chat, panel, _, _ = client.predict("I feel hurt when plans change. Can we talk?", api_name="/practice_retry")
-    assert "The retry scores better." in panel and _text(chat[-2]).startswith("I feel hurt")
+    chat, panel = client.predict("I feel hurt when plans change. Can we talk?", api_name="/practice_retry")[:2]
+    assert "The retry scores better, so it replaces your first try." in panel
+    assert _text(chat[-2]).startswith("I feel hurt")
     summary, plot = client.predict(api_name="/practice_end")
     assert "Trend:" in summary and plot
+    with pytest.raises(Exception, match="has ended"):  # ended means ended: no more turns
+        client.predict("One more thing.", api_name="/practice_say")
     rows, _, picker = client.predict(api_name="/progress")
     assert any(row[2] == "Plans changed at the last minute" for row in rows["data"])
     session_id = next(row[0] for row in rows["data"] if row[2] == "Plans changed at the last minute")
@@ -159,6 +191,24 @@ def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(server, 
     assert len(set(lengths)) > 3  # the page filled in piece by piece
     assert "lonely" in chat.inner_text()
     assert page.locator("#attune-help").is_hidden()
+    page.close()
+
+
+def test_the_help_panel_can_be_closed_and_stays_on_its_tab(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.locator("#ask-box textarea").wait_for()
+    for leave in ("close", "tab"):
+        _ask_in(page, "My husband hits me when he drinks.")
+        help_box = page.locator("#attune-help")
+        help_box.get_by_text("You deserve support right now").wait_for(timeout=30000)
+        if leave == "close":
+            page.locator("#attune-help-close").click()
+        else:
+            page.get_by_role("tab", name="Practice").click()
+        help_box.wait_for(state="hidden", timeout=10000)
+        page.get_by_role("tab", name="Ask").click()
+        assert help_box.is_hidden()
     page.close()
 
 
@@ -235,7 +285,7 @@ def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_pat
     report, rows, picker = client.predict([handle_file(str(good)), handle_file(str(bad))], api_name="/library_add")
     assert "Added 1 document(s)" in report and "notes.md" in report and "binary" in report
     mine = [r for r in rows["data"] if r[2] == "yes"]
-    assert [r[0] for r in mine] == ["sunday-talks.md"]
+    assert [Path(r[0]).name for r in mine] == ["sunday-talks.md"] and Path(mine[0][0]).is_absolute()
     source = picker["choices"][0][1]
     report, rows, _ = client.predict(source, api_name="/library_remove")
     assert report.startswith("Removed sunday-talks.md") and not [r for r in rows["data"] if r[2] == "yes"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -89,8 +90,12 @@ def _sources_markdown(answer: Any) -> str:
     return "\n\n".join(lines)
 
 
-def _help_update(text: str) -> Any:
-    return gr.update(value=f"### You deserve support right now\n\n{text}", visible=True)
+def _help_update(text: str) -> tuple[Any, Any]:
+    """The help panel's text and its box, shown."""
+    return f"### You deserve support right now\n\n{text}", gr.update(visible=True)
+
+
+NO_HELP_CHANGE = (gr.update(), gr.update())
 
 
 def _coach_markdown(turn: TurnRecord) -> str:
@@ -138,10 +143,13 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             gr.Markdown("# Attune\nA relationship coach that runs on your own machine.")
             exit_button = gr.Button("Quick exit", elem_id="quick-exit", variant="stop", size="sm")
         gr.Markdown(f"*{DISCLAIMER}*", elem_id="disclaimer")
-        help_panel = gr.Markdown(visible=False, elem_id="attune-help")
+        with gr.Column(visible=False, elem_id="attune-help") as help_box:
+            help_panel = gr.Markdown()
+            help_close = gr.Button("Close", size="sm", elem_id="attune-help-close")
+        help_close.click(lambda: gr.update(visible=False), None, help_box, api_visibility="private")
         exit_button.click(None, js=QUICK_EXIT_JS)
 
-        with gr.Tab("Ask", id="ask"):
+        with gr.Tab("Ask", id="ask") as ask_tab:
             chat = gr.Chatbot(label="Conversation", height=460, elem_id="ask-chat", buttons=["copy", "copy_all"])
             with gr.Row():
                 box = gr.Textbox(
@@ -151,6 +159,9 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             turns = gr.State([])
 
             def ask(message: str, history: list[dict[str, Any]], past: list[tuple[str, str]]) -> Iterator[Any]:
+                if not (message or "").strip():  # nothing asked: no empty bubbles
+                    yield history, past, "", *NO_HELP_CHANGE
+                    return
                 history = list(history or []) + [
                     {"role": "user", "content": message},
                     {"role": "assistant", "content": ""},
@@ -159,12 +170,12 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     stream = rt.coach.ask(message, [ConversationTurn(q, a) for q, a in past])
                 except BadQuestion as exc:
                     history[-1]["content"] = f"*{exc}*"
-                    yield history, past, message, gr.update()
+                    yield history, past, message, *NO_HELP_CHANGE
                     return
                 if stream.safety.flagged:
                     answer = stream.result()
                     history[-1]["content"] = answer.text
-                    yield history, past, "", _help_update(answer.text)
+                    yield history, past, "", *_help_update(answer.text)
                     return
                 if not stream.passages:
                     history[-1]["content"] = f"*{GENERAL_ADVICE_NOTE}*\n\n"
@@ -173,7 +184,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 for piece in stream:
                     text += piece
                     history[-1]["content"] = prefix + text
-                    yield history, past, "", gr.update()
+                    yield history, past, "", *NO_HELP_CHANGE
                 answer = stream.result()
                 history[-1]["content"] = prefix + answer.text
                 if answer.sources:
@@ -184,20 +195,20 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                             "metadata": {"title": f"Sources ({len(answer.cited)} cited)", "status": "done"},
                         }
                     )
-                yield history, [*past, (message, answer.text)], "", gr.update()
+                yield history, [*past, (message, answer.text)], "", *NO_HELP_CHANGE
 
             for trigger, name in ((send.click, "ask"), (box.submit, "ask_enter")):
                 trigger(
                     ask,
                     [box, chat, turns],
-                    [chat, turns, box, help_panel],
+                    [chat, turns, box, help_panel, help_box],
                     api_name=name,
                     api_visibility="public" if name == "ask" else "undocumented",
                     concurrency_id="model",
                     concurrency_limit=1,
                 )
 
-        with gr.Tab("Practice", id="practice"):
+        with gr.Tab("Practice", id="practice") as practice_tab:
             with gr.Row():
                 scenario = gr.Dropdown(
                     choices=[(f"{s.title} (with {s.name}, {s.role}; {s.difficulty})", s.id) for s in scenarios.values()
@@ -266,15 +277,19 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     raise gr.Error(str(exc)) from None
                 except SafetyStop as stop:
                     reply = rt.help_text(stop.verdict)
-                    return _practice_chat(practice.record()), reply, "", _help_update(reply)
-                return _practice_chat(practice.record()), panel, "", gr.update()
+                    return _practice_chat(practice.record()), reply, "", *_help_update(reply)
+                return _practice_chat(practice.record()), panel, "", *NO_HELP_CHANGE
 
             def take_turn(text: str, state: dict[str, Any] | None) -> Any:
                 return step(text, state, lambda practice: _coach_markdown(practice.say(text)))
 
             def compare(comparison: BranchComparison) -> str:
                 first, again = comparison.first, comparison.retry
-                verdict = "The retry scores better." if comparison.retry_better else "No better on the rubric."
+                verdict = (
+                    "The retry scores better, so it replaces your first try."
+                    if comparison.retry_better
+                    else "No better on the rubric: your first try stays in the conversation."
+                )
                 return (
                     f"**First try:** non-blame {first.non_blame:.2f}, empathy {first.empathy_total}/6  \n"
                     f"**Retry:** non-blame {again.non_blame:.2f}, empathy {again.empathy_total}/6  \n"
@@ -309,7 +324,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 trigger(
                     fn,
                     [turn_box, session],
-                    [practice_chat, coach_panel, turn_box, help_panel],
+                    [practice_chat, coach_panel, turn_box, help_panel, help_box],
                     api_name=name,
                     api_visibility="undocumented" if name.endswith("_enter") else "public",
                     concurrency_id="model",
@@ -317,7 +332,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 )
             end.click(finish, [session], [summary_md, summary_plot], api_name="practice_end")
 
-        with gr.Tab("Progress", id="progress"):
+        with gr.Tab("Progress", id="progress") as progress_tab:
             refresh = gr.Button("Refresh", elem_id="progress-refresh")
             table = gr.Dataframe(
                 headers=["session", "started", "scenario", "turns", "non-blame", "empathy", "status"],
@@ -350,7 +365,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             refresh.click(progress, [], [table, over_time, pick], api_name="progress")
             pick.change(show, [pick], [transcript], api_name="transcript")
             app.load(progress, [], [table, over_time, pick], api_name="progress_on_load", api_visibility="undocumented")
-        with gr.Tab("Library", id="library"):
+        with gr.Tab("Library", id="library") as library_tab:
             gr.Markdown(
                 f"Add your own articles (.md, .txt, .html, .pdf; up to {rt.settings.max_file_mb:g} MB each). "
                 "They are stored and indexed on this machine only."
@@ -369,14 +384,16 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 remove = gr.Button("Remove", variant="stop", scale=1, elem_id="library-remove")
 
             def listing() -> Any:
+                # Your documents by their full path: two files of one name, in two folders, are told apart.
                 found = sorted(rt.library.sources().items())
                 mine = [src for src, _ in found if not src.startswith(BUNDLED_PREFIX)]
-                rows = [[src.rsplit("/", 1)[-1], title, "yes" if src in mine else ""] for src, title in found]
-                return rows, gr.update(choices=[(src.rsplit("/", 1)[-1], src) for src in mine], value=None)
+                rows = [[src if src in mine else src.removeprefix(BUNDLED_PREFIX), title, "yes" if src in mine else ""]
+                        for src, title in found]
+                return rows, gr.update(choices=[(src, src) for src in mine], value=None)
 
             def add_documents(files: list[str] | None, progress: gr.Progress = TRACK_TQDM) -> Any:
-                if not files:
-                    raise gr.Error("Choose one or more documents first.")
+                if not files:  # said in the report; the listing stays as it is
+                    return "*Choose one or more documents first.*", gr.update(), gr.update()
                 saved, problems = [], []
                 for temp in files:
                     name = Path(temp).name
@@ -388,8 +405,10 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 if saved:
                     report = ingest_into(rt.library, rt.settings, saved, progress=True)
                     problems += [f"- **{Path(f.path).name}**: {f.reason}" for f in report.failures]
-                    for failed in report.failures:
-                        Path(failed.path).unlink(missing_ok=True)  # an unreadable upload is not kept
+                    problems += [f"- **{Path(path).name}**: already in the library as `{twin}`"
+                                 for path, twin in report.files_duplicate]
+                    for failed in [f.path for f in report.failures] + [path for path, _ in report.files_duplicate]:
+                        Path(failed).unlink(missing_ok=True)  # an unreadable or duplicate upload is not kept
                     done = len(report.files_added) + len(report.files_updated) + len(report.files_unchanged)
                     text = f"Added {done} document(s): +{report.chunks_added} passages ({report.chunks_total} in all)."
                 else:
@@ -400,7 +419,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
 
             def remove_document(source: str | None) -> Any:
                 if not source or source.startswith(BUNDLED_PREFIX):
-                    raise gr.Error("Pick one of your documents to remove.")
+                    return "*Pick one of your documents to remove.*", gr.update(), gr.update()
                 removed = rt.library.delete_source(source)
                 path = Path(source)
                 if path.resolve().parent == rt.settings.uploads_dir.resolve():
@@ -413,7 +432,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                          api_name="library_remove")
             app.load(listing, [], [sources_table, to_remove], api_name="library_list")
 
-        with gr.Tab("Evaluate", id="evaluate"):
+        with gr.Tab("Evaluate", id="evaluate") as evaluate_tab:
             gr.Markdown("Run an evaluation suite on the current model and see how its answers score on the rubric.")
             suites = {p.name: p for p in bundled_question_suites()}
             with gr.Row():
@@ -456,6 +475,9 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
 
             run.click(evaluate, [suite, limit], [eval_summary, criteria_plot, distribution_plot, eval_table],
                       api_name="evaluate", concurrency_id="model", concurrency_limit=1)
+        for tab in (ask_tab, practice_tab, progress_tab, library_tab, evaluate_tab):
+            # The panel answers one message; it does not follow the person to another tab.
+            tab.select(lambda: gr.update(visible=False), None, help_box, api_visibility="private")
     return app
 
 
@@ -483,7 +505,11 @@ def _progress_png(points: list[tuple[str, float, float]]) -> Image.Image:
 
 
 def launch(rt: UIRuntime, host: str, port: int, *, password: str | None = None, block: bool = True) -> gr.Blocks:
-    """Serve the app; with `block=False`, return at once with the server running (`.close()` stops it)."""
+    """Serve the app; with `block=False`, return at once with the server running (`.close()` stops it).
+
+    Gradio's own start-up lines stay quiet: its "set share=True" hint contradicts Attune's sharing-off promise,
+    and the caller says where the app runs once it does.
+    """
     app = build_app(rt)
     app.queue(default_concurrency_limit=4)
     app.launch(
@@ -491,11 +517,14 @@ def launch(rt: UIRuntime, host: str, port: int, *, password: str | None = None, 
         server_port=port,
         share=False,
         auth=("attune", password) if password else None,
-        prevent_thread_lock=not block,
-        quiet=not block,
+        prevent_thread_lock=True,
+        quiet=True,
         theme=THEME,
         css=CSS,
         footer_links=[],
         show_error=True,
     )
+    if block:
+        print(f"Attune is running at http://{host}:{port} (Ctrl-C to stop).", file=sys.stderr, flush=True)
+        app.block_thread()
     return app

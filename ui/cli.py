@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from typing import Any
 
@@ -29,6 +30,8 @@ def cmd_ui(args: argparse.Namespace) -> int:
         raise UsageError(f"--port {args.port} is not a port number (1-65535)")
     if args.host not in LOOPBACK and not settings.ui_password:
         raise UsageError(f"--host {args.host} exposes your conversations to the network; set ATTUNE_UI_PASSWORD first")
+    if not port_is_free(args.host, args.port):
+        raise UsageError(f"port {args.port} is in use; try --port {args.port + 1}")
     from agent.runtime import ingest_into, open_library
     from ui.app import UIRuntime, launch
 
@@ -38,6 +41,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
         print("The library is empty: indexing the bundled articles first.", file=sys.stderr)
         ingest_into(library, settings)
     runtime = UIRuntime.build(settings, library)
-    print(f"Attune is running at http://{args.host}:{args.port} (Ctrl-C to stop).", file=sys.stderr)
-    launch(runtime, args.host, args.port, password=settings.ui_password)
+    try:
+        launch(runtime, args.host, args.port, password=settings.ui_password)
+    except OSError:  # taken while the model loaded
+        raise UsageError(f"port {args.port} is in use; try --port {args.port + 1}") from None
     return EXIT_OK
+
+
+def port_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will: TIME_WAIT is not "in use"
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -258,7 +258,8 @@ def _print_comparison(session: PracticeSession, comparison: BranchComparison) ->
     print(
         f"  compare: first try non-blame {first.non_blame:.2f}, empathy {first.empathy_total}/6; "
         f"retry non-blame {retry.non_blame:.2f}, empathy {retry.empathy_total}/6 -> "
-        + ("the retry scores better" if comparison.retry_better else "no better on the rubric")
+        + ("the retry scores better and replaces the first try" if comparison.retry_better
+           else "no better on the rubric; the first try stays")
     )
 
 

@@ -134,7 +134,8 @@ class PracticeSession:
         raise SafetyStop(verdict)
 
     def retry(self, text: str) -> BranchComparison:
-        """Say the last turn again from the state before it; both branches are kept and compared."""
+        """Say the last turn again from the state before it; both branches are kept and compared, and the retry
+        replaces the first try in the conversation only when it scores better."""
         text = clean_turn(text, self.max_turn_chars)
         record = self.record()
         self._refuse_if_ended(record)
@@ -150,7 +151,11 @@ class PracticeSession:
         )
         if verdict.flagged:
             self._stop(verdict)
-        return BranchComparison(last, self._complete(turn_id))
+        comparison = BranchComparison(last, self._complete(turn_id))
+        if not comparison.retry_better:  # a retry that scores no better is kept as a branch, not swapped in
+            self.store.activate(self.id, last.id)
+            self.store.restore_state(self.id, last.state_after or last.state_before)
+        return comparison
 
     def finish_pending(self) -> TurnRecord | None:
         record = self.record()

@@ -265,6 +265,16 @@ class SessionStore:
                 (json.dumps(state_after), _now(), session_id),
             )
 
+    def activate(self, session_id: str, turn_id: int) -> None:
+        """Make this attempt the one in the conversation (its siblings stay saved as branches)."""
+        with self._connect() as db:
+            row = db.execute("SELECT idx FROM turns WHERE id = ? AND session_id = ?", (turn_id, session_id)).fetchone()
+            if row is None:
+                raise SessionNotFound(f"no turn {turn_id} in session {session_id!r}")
+            db.execute(
+                "UPDATE turns SET active = (id = ?) WHERE session_id = ? AND idx = ?", (turn_id, session_id, row["idx"])
+            )
+
     def restore_state(self, session_id: str, state: dict[str, object]) -> None:
         with self._connect() as db:
             db.execute("UPDATE sessions SET state_json = ? WHERE id = ?", (json.dumps(state), session_id))
