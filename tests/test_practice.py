@@ -517,3 +517,19 @@ def test_resuming_an_ended_session_exits_2_and_says_how_to_see_it(capsys, fake_e
     session_id = json.loads(out)["session_id"]
     code, out, err = run(capsys, "practice", "--resume", session_id, "--say", "Can we talk?")
     assert code == 2 and err.count("\n") == 1 and "has ended" in err and f"sessions show {session_id}" in err
+
+
+def test_a_skilful_turn_is_left_as_it_is_and_no_rewrite_is_drafted(hashing_scorer):
+    from agent.practice.feedback import ALREADY_SKILFUL
+
+    class NoCalls(ScriptedChatModel):
+        def _generate(self, *args, **kwargs):
+            raise AssertionError("a rewrite was drafted for a turn that needs none")
+
+    coach = PracticeCoach(hashing_scorer, NoCalls(), get_scenario("plans-changed"))
+    score = coach.score("Sorry, something came up.", GENTLE)
+    feedback = coach.feedback("Sorry, something came up.", GENTLE, score)
+    assert feedback.rewrite is None and ALREADY_SKILFUL in feedback.feedback
+    blaming = coach.score("Sorry, something came up.", BLAMING)
+    with pytest.raises(AssertionError, match="rewrite was drafted"):  # a blaming turn still gets one
+        coach.feedback("Sorry, something came up.", BLAMING, blaming)

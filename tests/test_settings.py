@@ -48,3 +48,16 @@ def test_missing_or_wrong_model_file_names_the_path(tmp_path):
     with pytest.raises(BackendUnavailable, match="not a GGUF"):
         resolve_model_path(AttuneSettings(model_path=notgguf))
     assert resolve_model_path(AttuneSettings()) == bundled_model_path()
+
+
+def test_decoding_threads_follow_the_cores_free_now(monkeypatch):
+    from agent.backends import llamacpp
+
+    for idle, most, expected in ((0.2, 2, 1), (0.9, 2, 1), (1.6, 2, 2), (7.8, 4, 4), (None, 3, 3)):
+        monkeypatch.setattr(llamacpp, "idle_cores", lambda cores, idle=idle: idle)
+        assert llamacpp.threads_for_now(most) == expected, (idle, most)
+    monkeypatch.undo()
+    measured = llamacpp.idle_cores(2, sample_s=0.02)
+    import os
+
+    assert measured is None or 0.0 <= measured <= (os.cpu_count() or 1) + 1e-6

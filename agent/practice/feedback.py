@@ -156,6 +156,16 @@ def _repeats_blame(rewrite: str, score: RubricScore) -> bool:
     )
 
 
+ALREADY_SKILFUL = "That already works: no rewrite needed."
+
+
+def needs_rewrite(score: RubricScore) -> bool:
+    """A turn with no blame cue that already shows a skill (an antidote, or empathy worth 2 of 6) is left as it is."""
+    if score.non_blame.flags or score.non_blame.cues:
+        return True
+    return not (score.non_blame.strengths or score.empathy.total >= 2)
+
+
 class PracticeCoach:
     def __init__(self, scorer: Scorer, model: BaseChatModel | None, scenario: Scenario) -> None:
         self.scorer = scorer
@@ -166,6 +176,9 @@ class PracticeCoach:
         return self.scorer.score(partner_line, text)
 
     def feedback(self, partner_line: str, text: str, score: RubricScore) -> TurnFeedback:
+        if not needs_rewrite(score):
+            # Nothing a rewrite could fix, so no model time is spent drafting one only to discard it.
+            return TurnFeedback(score, f"{explain(score)} {ALREADY_SKILFUL}", None, None, None)
         candidates: list[tuple[str, str]] = []
         if self.model is not None:
             drafted = model_rewrite(self.model, text, self.scenario)
