@@ -63,7 +63,10 @@ class AttuneSettings(BaseSettings):
     llm_model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
     n_ctx: int = Field(4096, ge=512, description="Context window for in-process llama.cpp, in tokens.")
     n_threads: int | None = Field(
-        None, ge=1, description="CPU threads for llama.cpp; default: before each answer, the cores free then (at most all cores up to 4, else half of them)."
+        None,
+        ge=1,
+        description="CPU threads for llama.cpp; default: before each answer, the cores free then "
+        "(at most all cores up to 4, else half of them).",
     )
     flash_attn: bool = Field(True, description="llama.cpp flash attention (measured 15% faster decoding here).")
     kv_cache_mb: int = Field(
