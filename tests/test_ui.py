@@ -322,3 +322,35 @@ def test_the_evaluate_tab_shows_its_plots_in_the_browser(server, browser):
         assert page.locator(plot).evaluate("img => img.complete && img.naturalWidth > 100"), plot
     assert page.get_by_text("Error").count() == 0
     page.close()
+
+
+def _raw_call(server: str, api_name: str, data: list[Any]) -> list[Any]:
+    """Call an endpoint with raw JSON, as an attacker would: gradio_client would upload a local path itself."""
+    import httpx
+
+    event = httpx.post(f"{server}gradio_api/call/{api_name}", json={"data": data}, timeout=30).json()["event_id"]
+    with httpx.stream("GET", f"{server}gradio_api/call/{api_name}/{event}", timeout=60) as stream:
+        lines = list(stream.iter_lines())
+    import json
+
+    payloads = [json.loads(line[len("data:"):]) for line in lines if line.startswith("data:")]
+    results = [p for p in payloads if isinstance(p, list)]
+    return results[-1] if results else [json.dumps(payloads)]  # an error event: its message
+
+
+def test_the_library_reads_only_files_uploaded_through_gradio(server):
+    secret = Path.home() / ".cache" / "attune-ui-tests" / f"secret-{uuid.uuid4().hex}.txt"
+    secret.write_text("The vault code is 4321. Passwords for the family accounts are kept here.\n")
+    try:
+        answers = []
+        for path in (secret, secret.with_name("does-not-exist.txt")):
+            forged = [{"path": str(path), "meta": {"_type": "gradio.FileData"}}]
+            report = _raw_call(server, "library_add", [forged])[0]
+            # Refused by Gradio's upload check, or else by Attune's own: never read.
+            assert "Added" not in report and ("not uploaded" in report or "not uploaded here" in report), report
+            answers.append(report.replace(str(path), "PATH").replace(path.name, "NAME"))
+        assert answers[0] == answers[1]  # the answer does not tell which files exist
+        sources = Client(server, verbose=False).predict(api_name="/library_list")[0]["data"]
+        assert not any("secret" in row[0] for row in sources)
+    finally:
+        secret.unlink()

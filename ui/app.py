@@ -20,6 +20,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 import gradio as gr
 import numpy as np
+from gradio.utils import get_upload_folder as gradio_upload_folder
 from langchain_core.language_models.chat_models import BaseChatModel
 from PIL import Image
 
@@ -395,8 +396,14 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 if not files:  # said in the report; the listing stays as it is
                     return "*Choose one or more documents first.*", gr.update(), gr.update()
                 saved, problems = [], []
+                uploads_root = Path(gradio_upload_folder()).resolve()
                 for temp in files:
                     name = Path(temp).name
+                    if not Path(temp).resolve().is_relative_to(uploads_root):
+                        # A forged API call can name any path on the server: only Gradio's own uploads are read,
+                        # and the answer is the same whether the named file exists or not.
+                        problems.append(f"- **{name}**: not uploaded here; choose the file in the page")
+                        continue
                     try:
                         saved.append(save_upload(rt.settings.uploads_dir, name, Path(temp).read_bytes(),
                                                  int(rt.settings.max_file_mb * 1_000_000)))

@@ -67,7 +67,7 @@ def default_threads() -> int:
     return cores if cores <= 4 else max(4, cores // 2)
 
 
-def idle_cores(cores: int, sample_s: float = 0.05) -> float | None:
+def idle_cores(cores: int, sample_s: float = 0.03) -> float | None:
     """How many of the machine's cores sat idle over a short sample (Linux /proc/stat), or None elsewhere.
 
     Measured just before generating, while this process is not computing, so it counts other people's work.
