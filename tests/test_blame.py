@@ -15,7 +15,7 @@ from eval.rubric.blame import BlameModel, mask_quotes
 from eval.rubric.nonblame import find_rule_hits, quoted_ranges
 from eval.rubric.substance import credit_substance
 from eval.rubric.train import LabelledTurn, read_turns, train_blame_model
-from eval.rubric.types import EmpathyScore, Evidence, MechanismScore, NonBlameScore
+from eval.rubric.types import EmpathyScore, Evidence, Flag, MechanismScore, NonBlameScore
 
 RUBRIC = load_rubric()
 SPEC = RUBRIC.non_blame
@@ -99,8 +99,20 @@ def test_a_question_about_their_experience_is_curiosity():
 
 
 def test_words_with_no_warmth_or_understanding_earn_no_empathy():
-    assert _levels("I'm going to bed.") == (0, 0, 0)
-    assert _levels("I'm sorry you feel that way")[0] == 0
+    # A non-apology's rule cue withholds credit even where the classifier clears the turn ...
+    text = "I'm sorry you feel that way"
+    cues = tuple(find_rule_hits(text, SPEC))
+    assert cues
+    assert _levels(text, NonBlameScore(1.0, cues=cues)) == (0, 0, 0)
+    # ... and so does the classifier's flag on a withdrawal no rule names (the shipped model flags this one).
+    text = "I'm going to bed."
+    flag = Flag("stonewalling", text, "classifier", 0, len(text), cue="classifier")
+    assert _levels(text, NonBlameScore(0.5, (flag,), probability=0.8)) == (0, 0, 0)
+
+
+def test_learned_warmth_in_words_no_pattern_lists_is_kept():
+    # Requiring a pattern match for every level took EPITOME's macro-F1 from 0.78/0.56/0.72 to 0.50/0.27/0.56.
+    assert _levels("Ugh, that landlord sounds like a nightmare, hang in there.")[:2] == (2, 2)
 
 
 def test_real_understanding_and_warmth_keep_their_credit():
