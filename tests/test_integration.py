@@ -290,12 +290,12 @@ def test_the_web_ui_on_the_real_model_streams_an_answer_with_sources(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")} | {"ATTUNE_HOME": str(tmp_path)}
-    proc = subprocess.Popen([ATTUNE, "ui", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([ATTUNE, "ui", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     try:
         deadline, client = time.monotonic() + 240, None
         while client is None:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             assert time.monotonic() < deadline, "attune ui did not come up"
             try:
                 client = Client(f"http://127.0.0.1:{port}/", verbose=False)
@@ -309,3 +309,6 @@ def test_the_web_ui_on_the_real_model_streams_an_answer_with_sources(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    said = proc.stdout.read() if proc.stdout else ""
+    # One line says where it runs; Gradio's "set share=True" hint would contradict sharing off.
+    assert f"Attune is running at http://127.0.0.1:{port}" in said and "share=True" not in said, said
