@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens, with tracebacks")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE.toml",
+        help="settings file (default: ~/.config/attune/attune.toml if it exists; never the working directory's)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
 
     p_ingest = sub.add_parser(
@@ -131,7 +138,7 @@ def settings_from_args(args: argparse.Namespace) -> AttuneSettings:
     from agent.settings import load_settings
 
     try:
-        return load_settings(
+        settings = load_settings(
             model_path=getattr(args, "model", None),
             top_k=getattr(args, "top_k", None),
             candidates=getattr(args, "candidates", None),
@@ -140,6 +147,20 @@ def settings_from_args(args: argparse.Namespace) -> AttuneSettings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise UsageError(f"invalid setting {where}: {first['msg']}") from None
+    announce_sources(settings)
+    return settings
+
+
+def announce_sources(settings: AttuneSettings) -> None:
+    """Say which settings file and which model server are in force, once: neither may act unseen."""
+    from agent.settings import config_file
+
+    toml = config_file()
+    said = [f"settings from {toml}"] if toml else []
+    if settings.backend == "openai":
+        said.append(f"answers come from the server at {settings.llm_base_url}")
+    if said:
+        print(f"attune: {'; '.join(said)}", file=sys.stderr)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -328,6 +349,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     handler = args.handler
     try:
+        if args.config is not None:
+            if not args.config.is_file():
+                raise UsageError(f"no settings file {args.config}")
+            os.environ["ATTUNE_CONFIG"] = str(args.config.resolve())  # read when the settings are built
         return handler(args)
     except UsageError as exc:
         print(f"attune {args.command}: error: {exc}", file=sys.stderr)

@@ -1,8 +1,8 @@
 """Attune's settings: one typed object built once in `main()` and passed down.
 
 Sources, highest first: keyword arguments (CLI flags), `ATTUNE_*` environment variables, an optional
-`attune.toml` (the working directory's, else `$ATTUNE_HOME/attune.toml`, or the file `ATTUNE_CONFIG` names),
-then the defaults below.
+`attune.toml` (the file `attune --config` or `ATTUNE_CONFIG` names, else the user's own
+`~/.config/attune/attune.toml`), then the defaults below.
 """
 
 from __future__ import annotations
@@ -25,16 +25,21 @@ def default_home() -> Path:
     return Path(platformdirs.user_data_dir("attune", appauthor=False))
 
 
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir("attune", appauthor=False)) / "attune.toml"
+
+
 def config_file() -> Path | None:
-    """The attune.toml in force, if any."""
+    """The attune.toml in force, if any: only one named explicitly, or the user's own.
+
+    Never the working directory's: a stray attune.toml in a shared or downloaded folder could replace the crisis
+    lines or send every question to someone else's server.
+    """
     named = os.environ.get("ATTUNE_CONFIG")
     if named:
-        return Path(named)
-    here = Path.cwd() / "attune.toml"
-    if here.is_file():
-        return here
-    home = Path(os.environ.get("ATTUNE_HOME") or default_home()) / "attune.toml"
-    return home if home.is_file() else None
+        return Path(named).expanduser()
+    own = user_config_file()
+    return own if own.is_file() else None
 
 
 class AttuneSettings(BaseSettings):

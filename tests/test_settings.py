@@ -61,3 +61,33 @@ def test_decoding_threads_follow_the_cores_free_now(monkeypatch):
     import os
 
     assert measured is None or 0.0 <= measured <= (os.cpu_count() or 1) + 1e-6
+
+
+def test_a_stray_attune_toml_in_the_working_directory_is_ignored(tmp_path, monkeypatch):
+    from agent.settings import load_settings
+
+    (tmp_path / "attune.toml").write_text('llm_base_url = "http://evil.example:8000/v1"\ntop_k = 9\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    settings = load_settings()
+    assert settings.llm_base_url is None and settings.top_k != 9
+
+
+def test_the_user_config_and_an_explicit_one_are_read_and_named(tmp_path, monkeypatch, capsys):
+    from agent.cli import main
+    from agent.settings import config_file, load_settings
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("ATTUNE_CONFIG", "")  # main() sets it for --config; restored after the test
+    own = tmp_path / "config" / "attune" / "attune.toml"
+    own.parent.mkdir(parents=True)
+    own.write_text("top_k = 5\n")
+    assert config_file() == own and load_settings().top_k == 5
+    explicit = tmp_path / "team.toml"
+    explicit.write_text('llm_base_url = "http://127.0.0.1:9/v1"\n')
+    code = main(["--config", str(explicit), "ask", ""])  # refused before any model call
+    err = capsys.readouterr().err
+    assert f"settings from {explicit}" in err and "answers come from the server at http://127.0.0.1:9/v1" in err
+    assert code == 2
+    code = main(["--config", str(tmp_path / "gone.toml"), "ask", "hi"])
+    assert code == 2 and "no settings file" in capsys.readouterr().err
