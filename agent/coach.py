@@ -5,9 +5,7 @@ Takes its chat model and retriever in the constructor, so tests pass a fake mode
 
 from __future__ import annotations
 
-import re
 import time
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +19,7 @@ from agent.followup import ConversationTurn, standalone_by_model, standalone_by_
 from agent.prompts import COACH_SYSTEM, question_message
 from agent.safety import HelpResources, SafetyVerdict, check_message, load_help_resources, safety_reply
 from agent.settings import AttuneSettings
+from agent.text import one_line
 from eval.rubric import RubricScore, Scorer
 from knowledge.retrieve import HybridRetriever
 from knowledge.types import Passage
@@ -35,8 +34,7 @@ class BadQuestion(ValueError):
 
 
 def clean_question(question: str, max_chars: int) -> str:
-    text = "".join(ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+    text = one_line(question)
     if not text:
         raise BadQuestion("the question is empty")
     if len(text) > max_chars:

@@ -37,7 +37,8 @@ class ScoreRequest:
 def _read_jsonl(path: Path) -> Iterable[tuple[int, dict]]:
     if not path.is_file():
         raise SuiteError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as f:
+    # Invalid UTF-8 becomes U+FFFD, as a terminal shows it, instead of stopping the whole suite.
+    with path.open(encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
                 continue

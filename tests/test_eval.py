@@ -245,3 +245,16 @@ def test_the_shipped_suites_are_valid():
 
     # The UI's suite picker: question suites only, never the labelled safety or blame sets.
     assert [p.name for p in bundled_question_suites()] == ["counselchat.jsonl", "relationship_questions.jsonl"]
+
+
+def test_eval_files_with_invalid_utf8_are_read_not_refused(tmp_path, capsys, fake_backend):
+    replies = tmp_path / "replies.jsonl"
+    replies.write_bytes(b'{"id": "a", "context": "hi", "response": "I hear you \xff\xfe, that sounds hard."}\n')
+    code, out, err = run(capsys, "eval", "score", replies)
+    assert code == 0, err
+    assert json.loads(out.splitlines()[0])["id"] == "a"
+    suite = tmp_path / "suite.jsonl"
+    suite.write_bytes(b'{"id": "q", "question": "How do I say \xff sorry after a fight?"}\n')
+    code, _, err = run(capsys, "eval", "run", "--suite", suite, "--out", tmp_path / "run", "--candidates", "1")
+    assert code == 0, err
+    assert json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])["id"] == "q"

@@ -533,3 +533,11 @@ def test_a_skilful_turn_is_left_as_it_is_and_no_rewrite_is_drafted(hashing_score
     blaming = coach.score("Sorry, something came up.", BLAMING)
     with pytest.raises(AssertionError, match="rewrite was drafted"):  # a blaming turn still gets one
         coach.feedback("Sorry, something came up.", BLAMING, blaming)
+
+
+def test_a_practice_turn_with_invalid_utf8_is_cleaned_not_lost(store, hashing_scorer):
+    session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Okay."),
+                                    hashing_scorer)
+    turn = session.say(b"I feel \xff hurt when plans change.".decode("utf-8", "surrogateescape"))
+    assert turn.user.replace("  ", " ") == "I feel hurt when plans change." and turn.partner
+    assert store.load(session.id).active_turns[0].user.encode("utf-8")

@@ -103,6 +103,12 @@ def test_an_empty_question_adds_no_bubble(server):
     assert len(again) == len(chat) and [_text(m) for m in again] == [_text(m) for m in chat]
 
 
+def test_a_question_with_a_lone_surrogate_is_cleaned_and_answered(server):
+    chat = _raw_call(server, "ask", ["How do I say \ud800 sorry to my partner?", []])[0]
+    assert isinstance(chat, list), chat  # not an error event
+    assert _text(chat[0]) == "How do I say  sorry to my partner?" and _text(chat[1])
+
+
 def test_library_input_errors_leave_the_listing_in_place(server):
     client = Client(server, verbose=False)
     listed = client.predict(api_name="/library_list")[0]
@@ -326,12 +332,15 @@ def test_the_evaluate_tab_shows_its_plots_in_the_browser(server, browser):
 
 def _raw_call(server: str, api_name: str, data: list[Any]) -> list[Any]:
     """Call an endpoint with raw JSON, as an attacker would: gradio_client would upload a local path itself."""
+    import json
+
     import httpx
 
-    event = httpx.post(f"{server}gradio_api/call/{api_name}", json={"data": data}, timeout=30).json()["event_id"]
+    body = json.dumps({"data": data}).encode("ascii")  # escapes a lone surrogate as \\ud800, as a browser may send
+    event = httpx.post(f"{server}gradio_api/call/{api_name}", content=body,
+                       headers={"content-type": "application/json"}, timeout=30).json()["event_id"]
     with httpx.stream("GET", f"{server}gradio_api/call/{api_name}/{event}", timeout=60) as stream:
         lines = list(stream.iter_lines())
-    import json
 
     payloads = [json.loads(line[len("data:"):]) for line in lines if line.startswith("data:")]
     results = [p for p in payloads if isinstance(p, list)]

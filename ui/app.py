@@ -36,6 +36,7 @@ from agent.prompts import GENERAL_ADVICE_NOTE
 from agent.runtime import build_coach, ingest_into, open_library, open_sessions
 from agent.safety import SafetyVerdict, safety_reply
 from agent.settings import AttuneSettings
+from agent.text import printable
 from eval.report import write_report
 from eval.rubric import Scorer
 from eval.run import bundled_question_suites, read_suite, run_suite, summaries
@@ -160,7 +161,8 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             turns = gr.State([])
 
             def ask(message: str, history: list[dict[str, Any]], past: list[tuple[str, str]]) -> Iterator[Any]:
-                if not (message or "").strip():  # nothing asked: no empty bubbles
+                message = printable(message or "")  # a lone surrogate would kill the stream
+                if not message.strip():  # nothing asked: no empty bubbles
                     yield history, past, "", *NO_HELP_CHANGE
                     return
                 history = list(history or []) + [

@@ -18,6 +18,7 @@ from agent.practice.state import PartnerState, choose_move, initial_state, signa
 from agent.practice.state import advance as advance_state
 from agent.practice.store import SessionRecord, SessionStore, TurnRecord
 from agent.safety import SafetyVerdict, check_message
+from agent.text import printable
 from eval.rubric import Scorer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -36,7 +37,7 @@ class SafetyStop(Exception):
 
 
 def clean_turn(text: str, max_chars: int) -> str:
-    text = _CONTROL.sub(" ", text).strip()
+    text = printable(_CONTROL.sub(" ", text)).strip()
     if not text:
         raise BadTurn("say something: the turn is empty")
     if len(text) > max_chars:
