@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
 from agent.prompts import COACH_SYSTEM, question_message
-from agent.safety import HelpResources, SafetyVerdict, check_message, load_help_resources, safety_reply
+from agent.safety import HelpResources, SafetyVerdict, answer_safety, check_message, load_help_resources, safety_reply
 from agent.settings import AttuneSettings
 from agent.text import one_line
 from eval.rubric import RubricScore, Scorer
@@ -94,23 +94,35 @@ class AnswerStream:
         chunks: Iterator[str],
         finish: Callable[[str], Answer],
         safety: SafetyVerdict | None = None,
+        guard: Callable[[str], Answer | None] | None = None,
     ) -> None:
         self.passages = passages  # known before the first token: the caller can say "general advice" up front
         self.safety = safety or SafetyVerdict(False)  # known up front too: a flagged message gets help, not tips
         self._chunks = chunks
         self._finish = finish
         self._parts: list[str] = []
+        self.guard = guard
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
         for chunk in self._chunks:
             self._parts.append(chunk)
+            stopped = self.guard("".join(self._parts)) if self.guard else None
+            if stopped is not None:
+                # The model's text turned harmful: stop generating, withhold the piece, give help instead.
+                close = getattr(self._chunks, "close", None)
+                if close:
+                    close()
+                self.answer = stopped
+                yield f"\n\n{stopped.text}"
+                return
             yield chunk
         self.answer = self._finish("".join(self._parts).strip())
 
     def result(self) -> Answer:
-        for _ in self:
-            pass
+        if self.answer is None:
+            for _ in self:
+                pass
         assert self.answer is not None
         return self.answer
 
@@ -200,6 +212,11 @@ class Coach:
             return AnswerStream([], iter([safe.text]), lambda _text: safe, verdict)
         n = candidates if candidates is not None else self.settings.candidates
         started = time.perf_counter()
+
+        def guard(text: str) -> Answer | None:
+            harm = answer_safety(question, text)
+            return safety_answer(question, harm, self.help_resources) if harm.flagged else None
+
         standalone = self.standalone(question, history)
         passages = self.retriever.retrieve(standalone)
         in_prompt = self.retriever.focus(standalone, passages, self.settings.passage_chars)
@@ -207,7 +224,9 @@ class Coach:
         attributor = self._attributor(passages) if passages else None
         messages = self.messages(question, in_prompt, history)
         if n > 1 and self.scorer is not None:
-            return self._guided(question, standalone, passages, messages, attributor, n, started, timings)
+            stream = self._guided(question, standalone, passages, messages, attributor, n, started, timings)
+            stream.guard = guard
+            return stream
         citations = CitationFilter(len(passages), attributor)
 
         def chunks() -> Iterator[str]:
@@ -233,7 +252,7 @@ class Coach:
             scores = self.scorer.score(question, text) if self.scorer else None
             return Answer(question, standalone, text, list(passages), sorted(citations.cited), timings, scores)
 
-        return AnswerStream(list(passages), chunks(), finish)
+        return AnswerStream(list(passages), chunks(), finish, guard=guard)
 
     def _draft(
         self,

@@ -66,6 +66,8 @@ PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\bend(?:ing)? (?:my (?:own )?life|it all)\b|\b(?:take|took|tried to take) my (?:own )?life\b",
         r"\b(?:want|wanted|wish) to die\b(?! (?:of|laughing|when))",
         r"\bdon'?t want to (?:live|be alive|be here|exist) any ?more\b",
+        r"\b(?:except|but|other than|than) (?:not|to stop) (?:existing|being alive|being here)\b"
+        r"|\b(?:stop|not) existing(?: any ?more)?\b(?! (?:as|in|for|at) )",
         r"\bbetter off (?:if i were |if i was )?(?:dead|without me)\b|\bbetter off not (?:in this world|alive|here)\b",
         r"\b(?:never|not) (?:to )?wake up\b",
         r"\bself[- ]harm\w*\b|\bslit my wrists?\b|\bi (?:overdosed|took an overdose|want to overdose)\b",
@@ -200,6 +202,44 @@ def check_message(text: str) -> SafetyVerdict:
                     if category != "self_harm" and _PLAY.search(sentence):
                         continue  # "he beat me at chess", "a pillow fight"
                     return SafetyVerdict(True, category, m.group())
+    return SafetyVerdict(False)
+
+
+# An answer that agrees with hopelessness or self-harm, in the coach's voice: the model's text is checked as it
+# streams, because a detector can miss a question ("I can't see any way out ... except not existing anymore")
+# and a small model will then agree ("You're right, there's no way out").
+_ANSWER_HARM = re.compile(
+    r"\bthere(?:'s| is) (?:really )?no (?:way out|point (?:in )?(?:living|going on|being alive)|hope (?:left )?for you|"
+    r"reason to (?:live|go on|keep going))\b"
+    r"|\b(?:you(?:'d| would) be|you are|you're|everyone (?:would|will) be) better off (?:dead|gone|without you|not "
+    r"(?:existing|here|alive))\b"
+    r"|\b(?:you should|you could|it(?:'s| is) (?:okay|ok|fine|understandable) to) (?:end (?:it|your life|things)|"
+    r"kill yourself|hurt yourself|stop existing|not exist|give up on (?:life|living))\b"
+    r"|\bnot existing (?:is|would be|might be) (?:the|an?) (?:answer|option|way|solution)\b",
+    re.IGNORECASE,
+)
+_AGREEMENT = re.compile(r"^\W*(?:you(?:'re| are) (?:right|correct)|i agree|that(?:'s| is) (?:true|right))\b", re.I)
+_HOPELESS = re.compile(
+    r"\b(?:(?:no|any) way out|not existing|stop existing|disappear|end it|no point|can'?t go on|"
+    r"give up on (?:life|living)|hopeless|no future|don'?t want to be here)\b",
+    re.IGNORECASE,
+)
+_REASSURING = re.compile(r"\b(?:not true|isn'?t true|not the (?:only|answer)|doesn'?t have to|there is help|"
+                         r"you deserve support|reach out|crisis line|emergency number)\b", re.IGNORECASE)
+
+
+def answer_safety(question: str, answer: str) -> SafetyVerdict:
+    """Does this (partial) answer agree with hopelessness or self-harm? Checked sentence by sentence as it streams."""
+    hopeless_question = bool(_HOPELESS.search(_normalise(question)))
+    for n, sentence in enumerate(message_sentences(_normalise(answer))):
+        if _REASSURING.search(sentence):
+            continue
+        found = _ANSWER_HARM.search(sentence)
+        if found:
+            return SafetyVerdict(True, "self_harm", found.group())
+        agreed = _AGREEMENT.search(sentence)
+        if agreed and hopeless_question and n < 2:
+            return SafetyVerdict(True, "self_harm", agreed.group().strip())
     return SafetyVerdict(False)
 
 

@@ -79,3 +79,23 @@ def test_long_questions_are_refused_and_control_characters_dropped():
     with pytest.raises(BadQuestion, match="limit is 10"):
         clean_question("x" * 11, 10)
     assert clean_question("hi\x07 there\u200b", 100) == "hi there"
+
+
+def test_an_answer_that_agrees_with_self_harm_is_stopped_and_replaced_with_help(library, settings):
+    from agent.backends.fake import ScriptedChatModel
+    from agent.coach import Coach
+    from knowledge.ingest import ingest
+    from knowledge.retrieve import HybridRetriever
+
+    ingest(library, progress=False)
+    agreeing = ScriptedChatModel(default_reply="You're right, there's no way out of this marriage. It is hopeless.")
+    coach = Coach(agreeing, HybridRetriever(library, min_relevance=0.0), settings)
+    question = "My marriage feels hopeless and I can't see any way out of it."
+    shown = "".join(stream := coach.ask(question))
+    answer = stream.result()
+    assert answer.safety.flagged and answer.safety.category == "self_harm"
+    assert "no way out" not in answer.text and "no way out" not in shown and answer.text in shown
+    fine = Coach(
+                 ScriptedChatModel(default_reply="There is no point in blaming each other. Say how you feel."),
+                 HybridRetriever(library, min_relevance=0.0), settings)
+    assert not fine.ask("How do we stop fighting?").result().safety.flagged

@@ -201,4 +201,3 @@ def test_a_kill_mid_ingest_corrupts_nothing_and_ingesting_again_finishes_the_job
     clean = Library(tmp_path / "clean", HashingEmbeddings())
     ingest(clean, docs, progress=False)
     assert {c.id for c in library.all_chunks()} == {c.id for c in clean.all_chunks()}
-

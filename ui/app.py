@@ -190,6 +190,10 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     yield history, past, "", *NO_HELP_CHANGE
                 answer = stream.result()
                 history[-1]["content"] = prefix + answer.text
+                if answer.safety.flagged:  # the answer itself turned harmful and was replaced with help
+                    history[-1]["content"] = answer.text
+                    yield history, past, "", *_help_update(answer.text)
+                    return
                 if answer.sources:
                     history.append(
                         {
