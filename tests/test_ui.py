@@ -363,3 +363,15 @@ def test_the_library_reads_only_files_uploaded_through_gradio(server):
         assert not any("secret" in row[0] for row in sources)
     finally:
         secret.unlink()
+
+
+def test_a_loopback_ui_refuses_other_hosts_and_other_origins(server):
+    import httpx
+
+    port = server.rstrip("/").rsplit(":", 1)[1]
+    assert httpx.get(server, timeout=10).status_code == 200
+    assert httpx.get(server, headers={"Origin": f"http://localhost:{port}"}, timeout=10).status_code == 200
+    for headers in ({"Host": "evil.example.com"}, {"Host": f"rebind.attacker.test:{port}"},
+                    {"Origin": "http://localhost:9999"}, {"Origin": "https://evil.example.com"}):
+        response = httpx.get(f"{server}gradio_api/info", headers=headers, timeout=10)
+        assert response.status_code == 403 and "named_endpoints" not in response.text, headers

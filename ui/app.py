@@ -23,6 +23,7 @@ import numpy as np
 from gradio.utils import get_upload_folder as gradio_upload_folder
 from langchain_core.language_models.chat_models import BaseChatModel
 from PIL import Image
+from starlette.middleware import Middleware
 
 from agent.backends import make_chat_model
 from agent.cli import DISCLAIMER
@@ -517,6 +518,44 @@ def _progress_png(points: list[tuple[str, float, float]]) -> Image.Image:
     return Image.open(buffer)
 
 
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _hostname(value: str) -> str:
+    value = value.strip().lower()
+    if value.startswith("["):  # [::1]:7860
+        return value[1 : value.find("]")]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class LoopbackGuard:
+    """On a loopback UI, answer only requests addressed to loopback from a page of this very server.
+
+    Without it any `Host` was served, so a web page whose name resolves to 127.0.0.1 (DNS rebinding) could drive the
+    UI from the user's browser, and any localhost origin was allowed to call it with credentials.
+    """
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.origins = {f"http://{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope.get("headers") or [])
+            host = headers.get(b"host", b"").decode("latin-1")
+            origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/").lower()
+            if _hostname(host) not in LOOPBACK_NAMES or (origin and origin not in self.origins):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                body = b"Attune answers only this machine (loopback) and its own pages."
+                headers_out = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 403, "headers": headers_out})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def launch(rt: UIRuntime, host: str, port: int, *, password: str | None = None, block: bool = True) -> gr.Blocks:
     """Serve the app; with `block=False`, return at once with the server running (`.close()` stops it).
 
@@ -536,6 +575,7 @@ def launch(rt: UIRuntime, host: str, port: int, *, password: str | None = None, 
         css=CSS,
         footer_links=[],
         show_error=True,
+        app_kwargs={"middleware": [Middleware(LoopbackGuard, port=port)]} if host in LOOPBACK_NAMES else None,
     )
     if block:
         print(f"Attune is running at http://{host}:{port} (Ctrl-C to stop).", file=sys.stderr, flush=True)
