@@ -375,3 +375,40 @@ def test_a_loopback_ui_refuses_other_hosts_and_other_origins(server):
                     {"Origin": "http://localhost:9999"}, {"Origin": "https://evil.example.com"}):
         response = httpx.get(f"{server}gradio_api/info", headers=headers, timeout=10)
         assert response.status_code == 403 and "named_endpoints" not in response.text, headers
+
+
+def test_images_in_questions_and_practice_turns_are_never_fetched(server, browser):
+    context = browser.new_context()
+    outside: list[str] = []
+    local = (server.rstrip("/"), "data:", "blob:")
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(local):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto(server)
+    page.locator("#ask-box textarea").wait_for()
+    _ask_in(page, 'How do I say sorry? ![pixel](http://tracker.example/p.png) <img src="http://tracker.example/q.png">')
+    page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
+    assert "[image: pixel]" in page.locator("#ask-chat").inner_text()
+    page.get_by_role("tab", name="Practice").click()
+    page.locator("#practice-start").click()
+    page.locator("#practice-chat").get_by_text("Alex:").first.wait_for()
+    page.locator("#practice-box textarea").fill("I feel hurt. ![me](http://tracker.example/r.png) Can we talk?")
+    page.locator("#practice-say").click()
+    page.locator("#coach-panel").get_by_text("Non-blame").wait_for(timeout=30000)
+    time.sleep(1)  # give any image a chance to be requested
+    assert outside == [] and page.locator("img[src*='tracker.example']").count() == 0
+    context.close()
+
+
+def test_no_remote_images_keeps_alt_text_and_drops_media_tags():
+    from ui.app import no_remote_images
+
+    text = 'a ![x](http://t/p.png) b ![y][ref] <img src="http://t/q.png"> <iframe src="http://t"></iframe> c'
+    assert no_remote_images(text) == "a [image: x] b [image: y]   c"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -101,6 +102,20 @@ def _help_update(text: str) -> tuple[Any, Any]:
 NO_HELP_CHANGE = (gr.update(), gr.update())
 
 
+# Documents and practice turns are shown as Markdown; an image in them would be fetched by the browser from
+# wherever it points (a tracking pixel), so none is rendered: its alt text stays, marked as an image.
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]")
+_HTML_MEDIA = re.compile(
+    r"<\s*/?\s*(?:img|image|iframe|video|audio|source|picture|object|embed|link|svg)\b[^>]*>", re.IGNORECASE
+)
+
+
+def no_remote_images(markdown: str) -> str:
+    """The Markdown with every image and embedded medium removed (alt text kept as "[image: ...]")."""
+    text = _MD_IMAGE.sub(lambda m: f"[image: {(m.group(1) or m.group(2) or '').strip()}]", markdown)
+    return _HTML_MEDIA.sub("", text)
+
+
 def _coach_markdown(turn: TurnRecord) -> str:
     flags = ", ".join(turn.horsemen)
     lines = [
@@ -114,16 +129,16 @@ def _coach_markdown(turn: TurnRecord) -> str:
     state = turn.state_after or {}
     if state:
         lines += ["", f"*{state.get('label', '')}* (the other person's openness)"]
-    return "\n".join(lines)
+    return no_remote_images("\n".join(lines))
 
 
 def _practice_chat(record: SessionRecord) -> list[dict[str, str]]:
     s = record.scenario
-    chat = [{"role": "assistant", "content": f"**{s.name}:** {s.opening_line}"}]
+    chat = [{"role": "assistant", "content": no_remote_images(f"**{s.name}:** {s.opening_line}")}]
     for t in record.active_turns:
-        chat.append({"role": "user", "content": t.user})
+        chat.append({"role": "user", "content": no_remote_images(t.user)})
         if t.partner:
-            chat.append({"role": "assistant", "content": f"**{s.name}:** {t.partner}"})
+            chat.append({"role": "assistant", "content": no_remote_images(f"**{s.name}:** {t.partner}")})
     return chat
 
 
@@ -167,7 +182,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     yield history, past, "", *NO_HELP_CHANGE
                     return
                 history = list(history or []) + [
-                    {"role": "user", "content": message},
+                    {"role": "user", "content": no_remote_images(message)},
                     {"role": "assistant", "content": ""},
                 ]
                 try:
@@ -187,10 +202,10 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 text = ""
                 for piece in stream:
                     text += piece
-                    history[-1]["content"] = prefix + text
+                    history[-1]["content"] = no_remote_images(prefix + text)
                     yield history, past, "", *NO_HELP_CHANGE
                 answer = stream.result()
-                history[-1]["content"] = prefix + answer.text
+                history[-1]["content"] = no_remote_images(prefix + answer.text)
                 if answer.safety.flagged:  # the answer itself turned harmful and was replaced with help
                     history[-1]["content"] = answer.text
                     yield history, past, "", *_help_update(answer.text)
@@ -199,7 +214,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     history.append(
                         {
                             "role": "assistant",
-                            "content": _sources_markdown(answer),
+                            "content": no_remote_images(_sources_markdown(answer)),
                             "metadata": {"title": f"Sources ({len(answer.cited)} cited)", "status": "done"},
                         }
                     )
@@ -268,6 +283,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     store, chosen, rt.model, rt.scorer, max_turn_chars=rt.settings.max_turn_chars
                 )
                 intro = f"**{chosen.title}**: {chosen.situation}" + (" *(not saved)*" if private else "")
+                intro = no_remote_images(intro)
                 return (
                     {"id": practice.id, "store": store},
                     _practice_chat(practice.record()),
@@ -311,7 +327,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 practice = open_session(state)
                 practice.end()
                 summary = summarize(practice.record())
-                text = summary.text().replace("\n", "  \n")
+                text = no_remote_images(summary.text().replace("\n", "  \n"))
                 if not summary.points:
                     return text, gr.update(visible=False)
                 return text, gr.update(value=_png(summary, practice.scenario.title), visible=True)
@@ -368,7 +384,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 return rows, gr.update(value=plot, visible=plot is not None), gr.update(choices=choices, value=None)
 
             def show(session_id: str | None) -> str:
-                return to_markdown(rt.sessions.load(session_id)) if session_id else ""
+                return no_remote_images(to_markdown(rt.sessions.load(session_id))) if session_id else ""
 
             refresh.click(progress, [], [table, over_time, pick], api_name="progress")
             pick.change(show, [pick], [transcript], api_name="transcript")
