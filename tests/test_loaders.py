@@ -93,3 +93,18 @@ def test_unreadable_files_say_why(tmp_path, name, data, reason):
 def test_size_limit(tmp_path):
     with pytest.raises(UnreadableDocument, match="too large"):
         load_document(write(tmp_path, "big.txt", "word " * 1000), max_bytes=100)
+
+
+def test_deeply_nested_html_is_refused_at_once_and_ordinary_pages_pass(tmp_path):
+    from knowledge.loaders import MAX_HTML_DEPTH, UnreadableDocument, html_depth, load_document
+
+    bomb = tmp_path / "bomb.html"
+    bomb.write_text("<html><body>" + "<div>" * 20_000 + "deep" + "</div>" * 20_000 + "</body></html>")
+    with pytest.raises(UnreadableDocument, match="nested 20002 levels deep"):  # refused before parsing
+        load_document(bomb, source=str(bomb))
+    items = "".join(f"<li>Point {n}: listen before you answer" for n in range(2000))  # unclosed, as pages do
+    page = tmp_path / "page.html"
+    page.write_text(f"<html><head><title>Listening</title></head><body><h1>Listening</h1><ul>{items}</ul>"
+                    "<p>Say back what you heard.<p>Ask how it felt.</body></html>")
+    assert html_depth(page.read_text()) < MAX_HTML_DEPTH
+    assert "Say back what you heard" in load_document(page, source=str(page)).markdown

@@ -456,8 +456,9 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     path.unlink(missing_ok=True)
                 return (f"Removed {path.name} ({removed} passages).", *listing())
 
+            # Its own queue: ingesting a large upload must not hold up other people's questions.
             add.click(add_documents, [uploads], [report_md, sources_table, to_remove], api_name="library_add",
-                      concurrency_id="model", concurrency_limit=1)
+                      concurrency_id="library", concurrency_limit=1)
             remove.click(remove_document, [to_remove], [report_md, sources_table, to_remove],
                          api_name="library_remove")
             app.load(listing, [], [sources_table, to_remove], api_name="library_list")
