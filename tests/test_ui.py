@@ -412,3 +412,44 @@ def test_no_remote_images_keeps_alt_text_and_drops_media_tags():
 
     text = 'a ![x](http://t/p.png) b ![y][ref] <img src="http://t/q.png"> <iframe src="http://t"></iframe> c'
     assert no_remote_images(text) == "a [image: x] b [image: y]   c"
+
+
+@pytest.fixture(scope="module")
+def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from conftest import HashingEmbeddings
+
+    home = tmp_path_factory.mktemp("ui-locked")
+    settings = AttuneSettings(home=home, llm_backend="fake", safety_classifier=False, max_file_mb=0.01)
+    library = Library(home / "chroma", HashingEmbeddings())
+    runtime = UIRuntime.build(settings, library, SlowModel())
+    port = _free_port()
+    app = launch(runtime, "127.0.0.1", port, password="correct horse", block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_guessing_the_password_is_throttled_and_uploads_are_bounded(locked_server):
+    import httpx
+
+    with httpx.Client(base_url=locked_server, timeout=10) as http:  # logged in: an upload over the limit
+        assert http.post("login", data={"username": "attune", "password": "correct horse"}).status_code == 200
+        small = {"files": ("small.md", b"# Small\nListen first.\n", "text/markdown")}
+        assert http.post("gradio_api/upload", files=small).status_code == 200
+        big = {"files": ("big.md", b"# Big\n" + b"x" * 20_000, "text/markdown")}
+        assert http.post("gradio_api/upload", files=big).status_code == 413
+    with httpx.Client(base_url=locked_server, timeout=10) as http:
+        wrong = [http.post("login", data={"username": "attune", "password": f"guess{n}"}) for n in range(200)]
+        assert all(r.status_code >= 400 for r in wrong)
+        # Past five wrong tries a minute, even the right password waits: 200 guesses got five real checks.
+        assert http.post("login", data={"username": "attune", "password": "correct horse"}).status_code >= 400
+
+
+def test_the_login_throttle_lets_the_right_password_in_once_the_window_passes():
+    from ui.app import LoginThrottle
+
+    check = LoginThrottle("secret", limit=2, window_s=0.2)
+    assert check("attune", "secret")
+    assert not check("attune", "a") and not check("attune", "b")
+    assert not check("attune", "secret")  # throttled
+    time.sleep(0.25)
+    assert check("attune", "secret") and not check("someone", "secret")
