@@ -240,6 +240,10 @@ def cmd_forget(args: argparse.Namespace) -> int:
                 if not source.startswith(BUNDLED_PREFIX):
                     library.delete_source(source)
                     removed.append(source)
+            if removed and not settings.chroma_url:
+                from knowledge.library import compact_index
+
+                compact_index(settings.chroma_path, settings.collection)  # deleted text must not linger on disk
         shutil.rmtree(settings.uploads_dir, ignore_errors=True)
         report["documents_deleted"] = removed
     if args.json:

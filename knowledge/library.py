@@ -137,6 +137,11 @@ class _LocalStore:
             return self.collections[name]
 
     def _reopen(self) -> None:
+        self._close()
+        self._connect()
+        self.reopened += 1
+
+    def _close(self) -> None:
         from chromadb.api.shared_system_client import SharedSystemClient
 
         identifier = self.client._identifier
@@ -145,8 +150,6 @@ class _LocalStore:
         if stale is not None:
             stale.stop()
         SharedSystemClient._identifier_to_refcount.pop(identifier, None)
-        self._connect()
-        self.reopened += 1
 
     def wrote(self) -> None:
         with self.lock:
@@ -316,3 +319,62 @@ def _stored(cid: str, text: str | None, meta: object) -> StoredChunk:
         section=str(m.get("section", "")),
         source=str(m.get("source", "")),
     )
+
+
+def compact_index(path: Path, collection: str = "library") -> int:
+    """Rewrite the embedded index at `path` from the passages it still holds; return their number.
+
+    Chroma keeps deleted passages' text in its write queue and full-text tables, so after `forget` the words were
+    still on disk. The fresh index is built beside the old one, in a process of its own (`python -m
+    knowledge.library PATH`), and swapped in by renaming: closing and deleting an index inside a process that had
+    used it was seen to let a stale file handle write into the new index's files.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    fresh = path.with_name(path.name + ".compact")
+    shutil.rmtree(fresh, ignore_errors=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "knowledge.library", str(path), str(fresh), collection],
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise RuntimeError(f"could not compact the index at {path}: {done.stderr.strip().splitlines()[-1:]}")
+    old = path.with_name(path.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    path.rename(old)
+    fresh.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+    (path / WRITES_MARKER).write_text(uuid.uuid4().hex, encoding="utf-8")  # running processes reopen it
+    return int(done.stdout.strip() or 0)
+
+
+def _copy_index(source: Path, target: Path, collection: str) -> int:
+    old = chroma_client(source, None)
+    got = old.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
+    new = chroma_client(target, None)
+    fresh = new.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
+    offset, step = 0, 2000
+    while True:
+        page = got.get(include=["documents", "metadatas", "embeddings"], limit=step, offset=offset)
+        if page["ids"]:
+            fresh.upsert(
+                ids=page["ids"],
+                documents=page["documents"],
+                metadatas=page["metadatas"],
+                embeddings=np.asarray(page["embeddings"], dtype=np.float32),
+            )
+        offset += len(page["ids"])
+        if len(page["ids"]) < step:
+            break
+    count = int(fresh.count())
+    new.close()
+    return count
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(_copy_index(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from knowledge.ingest import BUNDLED_PREFIX, bundled_files, ingest
+from knowledge.library import Library
 from knowledge.split import split_markdown
 
 
@@ -120,3 +121,31 @@ def test_another_process_forgetting_a_document_is_seen_by_a_running_library(libr
     passages = retriever.retrieve("lonely evenings partner feelings")
     assert [p.source for p in passages] == [str(mine.resolve())] and all(p.text for p in passages)
     assert library.vectors([p.id for p in passages]).keys() == {p.id for p in passages}
+
+
+def _files_holding(folder: Path, words: bytes) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and words in p.read_bytes()]
+
+
+def test_forget_leaves_no_trace_of_a_document_in_the_index_files(tmp_path, capsys, hashing_embedder, monkeypatch):
+    from agent.cli import main
+    from agent.settings import load_settings
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("ATTUNE_HOME", str(home))
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Secret\n\nThe zebra-quartz-791 code is in the drawer; we talk about it on Sundays.\n")
+    assert main(["ingest"]) == 0 and main(["ingest", str(secret)]) == 0
+    chroma = load_settings().chroma_path
+    assert _files_holding(chroma, b"zebra-quartz-791")
+    bundled = Library(chroma, library_embeddings()).count() - 1
+    assert main(["forget", "--documents", "--yes"]) == 0
+    assert _files_holding(chroma, b"zebra-quartz-791") == []
+    assert Library(chroma, library_embeddings()).count() == bundled  # the bundled articles stay, searchable
+    capsys.readouterr()
+
+
+def library_embeddings():  # the hashing embedder, as the patched runtime uses
+    from conftest import HashingEmbeddings
+
+    return HashingEmbeddings()

@@ -151,12 +151,14 @@ def test_practice_start_say_retry_end_and_progress(server):
     assert transcript.startswith("# Practice: Plans changed") and "attempt 2" in transcript
 
 
-def test_a_private_session_is_not_listed(server):
+def test_a_private_session_is_not_listed_and_its_plot_is_never_a_file(server):
     client = Client(server, verbose=False)
     before = len(client.predict(api_name="/progress")[0]["data"])
     client.predict("work-noise-office", "", True, api_name="/practice_start")
     client.predict("I find the calls hard to work through. Could we sort it out?", api_name="/practice_say")
     assert len(client.predict(api_name="/progress")[0]["data"]) == before
+    plot = client.predict(api_name="/practice_end")[1]["value"]
+    assert plot.startswith("<img") and "data:image/png;base64," in plot  # inside the page, not a temp file
 
 
 # --- the pages, in a real browser ------------------------------------------------------------------------
@@ -284,7 +286,8 @@ def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_pat
     from gradio_client import handle_file
 
     good = tmp_path / "sunday-talks.md"
-    good.write_text("# Sunday talks\n\nWe agreed to talk every Sunday evening about the week ahead and our needs.\n")
+    marker = f"every Sunday evening about the week ahead, {uuid.uuid4().hex}"  # this run's own words
+    good.write_text(f"# Sunday talks\n\nWe agreed to talk {marker} and our needs.\n")
     bad = tmp_path / "notes.md"
     bad.write_bytes(b"\x00\x01binary")
     client = Client(server, verbose=False)
@@ -293,6 +296,10 @@ def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_pat
     mine = [r for r in rows["data"] if r[2] == "yes"]
     assert [Path(r[0]).name for r in mine] == ["sunday-talks.md"] and Path(mine[0][0]).is_absolute()
     source = picker["choices"][0][1]
+    from gradio.utils import get_upload_folder
+
+    holding = [p for p in Path(get_upload_folder()).rglob("*") if p.is_file() and marker.encode() in p.read_bytes()]
+    assert holding == []  # Gradio's temp copy of the upload is not kept
     report, rows, _ = client.predict(source, api_name="/library_remove")
     assert report.startswith("Removed sunday-talks.md") and not [r for r in rows["data"] if r[2] == "yes"]
 

@@ -7,6 +7,7 @@ progress views stay responsive.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import io
 import os
@@ -149,11 +150,13 @@ def _image(path: Path) -> Image.Image:
         return image.copy()
 
 
-def _png(summary: Any, title: str) -> Image.Image:
+def _inline_plot(summary: Any, title: str) -> str:
+    """The session's plot inside the page itself: an image component would write it to Gradio's temp folder,
+    readable by other users of the machine, even for a session the person asked not to save."""
     buffer = io.BytesIO()
     plot_summary(summary, buffer, title)
-    buffer.seek(0)
-    return Image.open(buffer)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="Your scores over the session" style="max-width:100%" src="data:image/png;base64,{encoded}">'
 
 
 def build_app(rt: UIRuntime) -> gr.Blocks:
@@ -259,7 +262,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 retry = gr.Button("Try that again", elem_id="practice-retry")
                 end = gr.Button("End and summarise", elem_id="practice-end")
             summary_md = gr.Markdown(elem_id="practice-summary")
-            summary_plot = gr.Image(label="Your scores", visible=False, type="pil", elem_id="practice-plot")
+            summary_plot = gr.HTML(visible=False, elem_id="practice-plot")
             session = gr.State(None)  # {"id": ..., "store": SessionStore}: the tab's own session
 
             def open_session(state: dict[str, Any] | None) -> PracticeSession:
@@ -291,7 +294,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     _practice_chat(practice.record()),
                     intro,
                     "",
-                    gr.update(value=None, visible=False),
+                    gr.update(value="", visible=False),
                 )
 
             def step(text: str, state: dict[str, Any] | None, act: Callable[[PracticeSession], str]) -> Any:
@@ -332,7 +335,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 text = no_remote_images(summary.text().replace("\n", "  \n"))
                 if not summary.points:
                     return text, gr.update(visible=False)
-                return text, gr.update(value=_png(summary, practice.scenario.title), visible=True)
+                return text, gr.update(value=_inline_plot(summary, practice.scenario.title), visible=True)
 
             start.click(
                 begin,
@@ -434,6 +437,8 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                                                  int(rt.settings.max_file_mb * 1_000_000)))
                     except UnreadableDocument as exc:
                         problems.append(f"- **{name}**: {exc}")
+                    finally:
+                        Path(temp).unlink(missing_ok=True)  # Gradio's copy in the temp folder is not kept
                 if saved:
                     report = ingest_into(rt.library, rt.settings, saved, progress=True)
                     problems += [f"- **{Path(f.path).name}**: {f.reason}" for f in report.failures]
