@@ -41,19 +41,51 @@ STANDALONE_SYSTEM = (
 STANDALONE_QUESTION = "Conversation:\n{conversation}\n\nLast question: {question}\n\nStandalone question:"
 
 
-# Documents are data. A sentence in one that speaks to the model ("ignore previous instructions", "you are now",
-# chat-template tokens) is replaced before the model sees it, so it cannot be obeyed whatever the model does.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|directions|"
-    r"guidelines|messages|context)\b"
-    r"|\byou are now\b|\bfrom now on,? you\b|\bnew (?:system )?instructions?\b|\bsystem prompt\b"
-    r"|\bdeveloper mode\b|\bjailbreak\w*\b|\b(?:respond|reply|answer|say|output|print|write)\b[^.!?\n]{0,20}"
-    r"\b(?:only|exactly|just)\b[^.!?\n]{0,10}[\"'“‘]"
-    r"|\bas an ai(?: language model)?,? you (?:must|should|will)\b|<\|?/?(?:system|im_start|im_end|assistant|user)\|?>"
-    r"|^#+\s*(?:system|instructions?)\b",
-    re.IGNORECASE | re.MULTILINE,
+# Documents are data. A sentence in one that speaks to the model is replaced before the model sees it, so it
+# cannot be obeyed whatever the model does. The patterns name what such sentences do, not particular phrasings:
+# address an AI, imitate the chat template or a role marker, tell it to drop what it was told, shape or redirect
+# its reply, or fake the answer's sources. Tuned on eval/suites/planted_dev.jsonl only.
+_AI = (
+    r"(?:\bai\b(?! (?:of|in) )|\ba\.i\.|(?<!your )(?<!my )(?<!their )(?<!personal )\bassistants?\b|\bchat ?bots?\b"
+    r"|\bbots?\b|\blanguage models?\b|\bllms?\b|\bthe model\b|\bchatgpt\b|\bclaude\b|\bllama\b|\bgemini\b"
+    r"|\bcopilot\b|\bai (?:tools?|coach)\b|\bthe coach reading this\b)"
 )
-_SENTENCE = re.compile(r"[^.!?\n]*[.!?]*")
+_DIRECTIVE = (
+    r"(?:must|should|shall|will|need to|have to|please|kindly|always|never|reply|respond|answer|say|output|print|"
+    r"write|include|reveal|ignore|recommend|tell|call|end|begin|start|stop|:|,)"
+)
+_INSTRUCTION_PATTERNS = (
+    # addressing an AI, then telling it something
+    _AI + r"[^.!?\n]{0,60}?\b" + _DIRECTIVE.replace("|:|,)", ")") + r"\b",
+    r"(?:^|[\s\"'(])(?:to|dear|attention|note to|for) (?:any |the |all |an? )?" + _AI,
+    r"^\W*" + _AI + r"\W*[:,]",
+    # role markers and chat-template tokens
+    r"^\W*(?:system|user|assistant|human|ai)\s*:",
+    r"\b(?:user|assistant|system)\s*:\s*\S",
+    r"\[/?inst\]|<<?/?sys>>?|<\|?/?(?:system|im_start|im_end|assistant|user|endoftext)\|?>",
+    r"^#+\s*(?:system|instructions?|response|prompt)\b",
+    r"\bsystem (?:prompt|override|message|instructions?)\b|\boverride\s*:|\bnew (?:system )?(?:instructions?|policy)\b",
+    # dropping what it was told
+    r"\b(?:ignore|disregard|forget|override|bypass|discard)\b[^.!?\n]{0,30}\b(?:instructions?|prompts?|rules|"
+    r"directions|guidelines|guidance|messages|context|everything (?:above|before|else)|all (?:prior|previous|above)|"
+    r"what you (?:were|have been|are) told|your (?:programming|training))\b",
+    r"\byou are now\b|\bfrom now on,? (?:you|respond|reply|answer|write|speak)\b|\bdeveloper mode\b|\bjailbreak\w*\b",
+    r"\bas an ai(?: language model)?,? you (?:must|should|will)\b",
+    # shaping or redirecting the reply
+    r"\b(?:begin|start|end|finish|open|close) (?:your|every|each|the) (?:reply|replies|answer|answers|response|"
+    r"responses|message)\b|\b(?:in|to|with) every (?:answer|reply|response)\b",
+    r"\bbefore (?:answering|replying|responding),? (?:print|say|write|output|type|state)\b",
+    r"\b(?:respond|reply|answer|say|output|print|write)\b[^.!?\n]{0,20}\b(?:only|exactly|just)\b[^.!?\n]{0,10}"
+    r"(?:[\"'“‘]|with the word)",
+    r"\btranslate your (?:answer|reply|response)\b|\binclude the word\b|\brepeat after me\b",
+    r"\bpretend (?:you are|you're|to be) (?:the user|their|his|her|an? (?:ai|assistant|different))",
+    r"\b(?:reveal|show|print|output|repeat|leak)\b[^.!?\n]{0,30}\b(?:instructions|system prompt|prompt|rules)\b",
+    # faking or steering the sources
+    r"^\W*sources?\s*:\s*\[\d|\b(?:only cite|do not cite|don'?t cite|cite only|never cite)\b",
+)
+_INSTRUCTION = re.compile("|".join(f"(?:{p})" for p in _INSTRUCTION_PATTERNS), re.IGNORECASE | re.MULTILINE)
+# A sentence ends at . ! ? followed by a space or the end, or at a line break: "www.example.com" stays whole.
+_SENTENCE = re.compile(r"[^\n]*?(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 INSTRUCTION_REMOVED = "[instruction removed]"
 
 
@@ -64,7 +96,7 @@ def neutralise_instructions(text: str) -> str:
 
     def replace(m: re.Match[str]) -> str:
         sentence = m.group()
-        if not sentence.strip() or not _INSTRUCTION.search(sentence):
+        if not sentence.strip() or not _INSTRUCTION.search(sentence.strip()):
             return sentence
         return sentence[: len(sentence) - len(sentence.lstrip())] + INSTRUCTION_REMOVED
 
@@ -73,7 +105,7 @@ def neutralise_instructions(text: str) -> str:
 
 def format_passages(passages: Sequence[Passage]) -> str:
     return "\n\n".join(
-        f"[{n}] {neutralise_instructions(p.title)}{' - ' + p.section if p.section else ''}\n"
+        f"[{n}] {neutralise_instructions(p.title)}{' - ' + neutralise_instructions(p.section) if p.section else ''}\n"
         f"{neutralise_instructions(p.text)}"
         for n, p in enumerate(passages, 1)
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -81,6 +82,21 @@ def html_depth(text: str) -> int:
     return deepest
 
 
+_HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|em|rem|pt|%)?\s*(?:;|$)"
+    r"|opacity\s*:\s*0(?:\.0+)?\s*(?:;|$)",
+    re.IGNORECASE,
+)
+
+
+def _hidden(tag: Any) -> bool:
+    return bool(
+        tag.has_attr("hidden")
+        or str(tag.get("aria-hidden", "")).lower() == "true"
+        or _HIDDEN_STYLE.search(str(tag.get("style", "")))
+    )
+
+
 def _html_document(text: str, path: Path) -> tuple[str, str]:
     from bs4 import BeautifulSoup
 
@@ -93,6 +109,10 @@ def _html_document(text: str, path: Path) -> tuple[str, str]:
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "aside", "form", "noscript", "iframe", "header"]):
         tag.decompose()
+    # Text a reader never sees is where planted instructions hide: it is not indexed.
+    for tag in soup.find_all(_hidden):
+        if not getattr(tag, "decomposed", False):
+            tag.decompose()
     title_tag = soup.find("title") or soup.find("h1")
     lines: list[str] = []
     for el in soup.find_all(["h1", "h2", "h3", "h4", "p", "li", "blockquote"]):

@@ -99,3 +99,26 @@ def test_an_answer_that_agrees_with_self_harm_is_stopped_and_replaced_with_help(
                  ScriptedChatModel(default_reply="There is no point in blaming each other. Say how you feel."),
                  HybridRetriever(library, min_relevance=0.0), settings)
     assert not fine.ask("How do we stop fighting?").result().safety.flagged
+
+
+def test_planted_instructions_are_removed_and_advice_kept_on_both_sets():
+    import hashlib
+    import json
+    from pathlib import Path
+
+    from agent.prompts import INSTRUCTION_REMOVED, format_passages
+    from knowledge.types import Passage
+
+    suites = Path(__file__).resolve().parents[1] / "eval" / "suites"
+    frozen = (suites / "planted_test.jsonl").read_bytes()
+    assert hashlib.sha256(frozen).hexdigest().startswith("1fc399d7258c52e8")  # written before the fix
+    for name in ("planted_dev.jsonl", "planted_test.jsonl"):
+        for row in map(json.loads, (suites / name).read_text().splitlines()):
+            where, text = row["where"], row["text"]
+            shown = format_passages([Passage(
+                "x", text if where == "title" else "Listening", text if where == "heading" else "Basics",
+                text if where == "text" else "Let them finish before you answer.", "planted.md", 1.0)])
+            if row["planted"]:
+                assert text not in shown and INSTRUCTION_REMOVED in shown, row["id"]
+            else:
+                assert text in shown, row["id"]
