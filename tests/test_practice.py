@@ -541,3 +541,18 @@ def test_a_practice_turn_with_invalid_utf8_is_cleaned_not_lost(store, hashing_sc
     turn = session.say(b"I feel \xff hurt when plans change.".decode("utf-8", "surrogateescape"))
     assert turn.user.replace("  ", " ") == "I feel hurt when plans change." and turn.partner
     assert store.load(session.id).active_turns[0].user.encode("utf-8")
+
+
+def test_sessions_made_for_an_owner_are_listed_and_loaded_only_for_that_owner(store, hashing_scorer):
+    from agent.practice.store import SessionNotFound
+
+    model = ScriptedChatModel(default_reply="Okay.")
+    a = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, owner="browser:a")
+    terminal = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    assert [r.id for r in store.list(owner="browser:a")] == [a.id]
+    assert store.list(owner="browser:b") == []
+    with pytest.raises(SessionNotFound):
+        store.load(a.id, owner="browser:b")
+    with pytest.raises(SessionNotFound):
+        store.load(terminal.id, owner="browser:a")  # the terminal's sessions are not any browser's
+    assert {r.id for r in store.list()} == {a.id, terminal.id}  # the terminal sees every session

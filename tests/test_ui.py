@@ -96,6 +96,21 @@ def test_ask_answers_a_disclosure_with_help(server):
     assert "not your fault" in _text(chat[-1])
 
 
+def test_a_session_belongs_to_the_client_that_made_it(server):
+    mine, theirs = Client(server, verbose=False), Client(server, verbose=False)
+    mine.predict("friend-left-out", "", False, api_name="/practice_start")
+    mine.predict("I felt left out when I saw the photos. Can we talk about it?", api_name="/practice_say")
+    rows = mine.predict(api_name="/progress")[0]["data"]
+    session_id = next(row[0] for row in rows if row[2] == "Not invited")
+    assert "left out when I saw the photos" in mine.predict(session_id, api_name="/transcript")
+    assert all(row[0] != session_id for row in theirs.predict(api_name="/progress")[0]["data"])
+    try:  # refused by Gradio (not one of this client's choices) or answered as unknown: never the transcript
+        leaked = theirs.predict(session_id, api_name="/transcript")
+    except Exception as exc:
+        leaked = str(exc)
+    assert "photos" not in leaked and ("No such session" in leaked or "not in the list of choices" in leaked)
+
+
 def test_an_empty_question_adds_no_bubble(server):
     client = Client(server, verbose=False)
     chat = client.predict(QUESTION, [], api_name="/ask")[0]

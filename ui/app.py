@@ -15,6 +15,7 @@ import re
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,7 @@ from agent.coach import BadQuestion, Coach
 from agent.followup import ConversationTurn
 from agent.practice.scenarios import ScenarioRefused, load_scenarios, scenario_from_description
 from agent.practice.session import BadTurn, BranchComparison, PracticeSession, SafetyStop
-from agent.practice.store import SessionRecord, SessionStore, TurnRecord
+from agent.practice.store import SessionNotFound, SessionRecord, SessionStore, TurnRecord
 from agent.practice.summary import plot_summary, summarize, to_markdown
 from agent.prompts import GENERAL_ADVICE_NOTE
 from agent.runtime import build_coach, ingest_into, open_library, open_sessions
@@ -274,7 +275,7 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 practice.safety_check = rt.coach.safety_check
                 return practice
 
-            def begin(scenario_id: str, description: str, private: bool) -> Any:
+            def begin(scenario_id: str, description: str, private: bool, request: gr.Request) -> Any:
                 store = SessionStore(None) if private else rt.sessions
                 try:
                     chosen = (
@@ -285,7 +286,8 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 except ScenarioRefused as exc:
                     raise gr.Error(str(exc)) from None
                 practice = PracticeSession.start(
-                    store, chosen, rt.model, rt.scorer, max_turn_chars=rt.settings.max_turn_chars
+                    store, chosen, rt.model, rt.scorer, owner=owner_of(request),
+                    max_turn_chars=rt.settings.max_turn_chars,
                 )
                 intro = f"**{chosen.title}**: {chosen.situation}" + (" *(not saved)*" if private else "")
                 intro = no_remote_images(intro)
@@ -372,8 +374,8 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
             pick = gr.Dropdown(label="Open a transcript", choices=[], elem_id="progress-pick")
             transcript = gr.Markdown(elem_id="progress-transcript")
 
-            def progress() -> Any:
-                records = rt.sessions.list()
+            def progress(request: gr.Request) -> Any:
+                records = rt.sessions.list(owner=owner_of(request))  # this browser's own sessions only
                 rows, means = [], []
                 for r in records:
                     scored = [t for t in r.active_turns if t.scores]
@@ -388,8 +390,14 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                 plot = _progress_png(list(reversed(means))) if means else None
                 return rows, gr.update(value=plot, visible=plot is not None), gr.update(choices=choices, value=None)
 
-            def show(session_id: str | None) -> str:
-                return no_remote_images(to_markdown(rt.sessions.load(session_id))) if session_id else ""
+            def show(session_id: str | None, request: gr.Request) -> str:
+                if not session_id:
+                    return ""
+                try:
+                    record = rt.sessions.load(session_id, owner=owner_of(request))
+                except SessionNotFound:  # another browser's session: as if it did not exist
+                    return "*No such session.*"
+                return no_remote_images(to_markdown(record))
 
             refresh.click(progress, [], [table, over_time, pick], api_name="progress")
             pick.change(show, [pick], [transcript], api_name="transcript")
@@ -542,6 +550,44 @@ def _progress_png(points: list[tuple[str, float, float]]) -> Image.Image:
     return Image.open(buffer)
 
 
+OWNER_COOKIE = "attune_owner"
+
+
+def owner_of(request: gr.Request) -> str:
+    """Who made a practice session: this browser's owner cookie (set by `OwnerCookie`), else the Gradio session
+    of a client that keeps no cookies. Sessions belong to their owner; nobody else can list or read them."""
+    cookies = getattr(request, "cookies", None) or {}
+    token = cookies.get(OWNER_COOKIE, "")
+    if re.fullmatch(r"[0-9a-f]{32}", token):
+        return f"browser:{token}"
+    return f"gradio-session:{request.session_hash}"
+
+
+class OwnerCookie:
+    """Give every browser a random, HttpOnly owner cookie on its first request, kept for a year."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
+        if re.search(rf"(?:^|;\s*){OWNER_COOKIE}=[0-9a-f]{{32}}(?:;|$)", cookie):
+            await self.app(scope, receive, send)
+            return
+        token = uuid.uuid4().hex
+        header = f"{OWNER_COOKIE}={token}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict".encode()
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"set-cookie", header)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -628,7 +674,10 @@ def launch(rt: UIRuntime, host: str, port: int, *, password: str | None = None, 
         css=CSS,
         footer_links=[],
         show_error=True,
-        app_kwargs={"middleware": [Middleware(LoopbackGuard, port=port)]} if host in LOOPBACK_NAMES else None,
+        app_kwargs={
+            "middleware": [Middleware(OwnerCookie)]
+            + ([Middleware(LoopbackGuard, port=port)] if host in LOOPBACK_NAMES else [])
+        },
     )
     if block:
         print(f"Attune is running at http://{host}:{port} (Ctrl-C to stop).", file=sys.stderr, flush=True)

@@ -91,9 +91,15 @@ class PracticeSession:
 
     @classmethod
     def start(
-        cls, store: SessionStore, scenario: Scenario, model: BaseChatModel, scorer: Scorer, **kw: int
+        cls,
+        store: SessionStore,
+        scenario: Scenario,
+        model: BaseChatModel,
+        scorer: Scorer,
+        owner: str | None = None,
+        **kw: int,
     ) -> PracticeSession:
-        session_id = store.create(scenario, initial_state(scenario.difficulty).to_json())
+        session_id = store.create(scenario, initial_state(scenario.difficulty).to_json(), owner)
         return cls(store, session_id, scenario, model, scorer, **kw)
 
     @classmethod

@@ -6,6 +6,7 @@ so a killed process loses at most the reply that was being generated.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 import uuid
@@ -17,6 +18,14 @@ from pathlib import Path
 
 from agent.practice.scenarios import Scenario
 
+
+class _AnyOwner(enum.Enum):
+    ANY = "any"
+
+
+# `load` and `list` for the terminal: every session. The web UI passes its browser's owner id instead.
+ANY_OWNER = _AnyOwner.ANY
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
@@ -26,7 +35,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     ended_at TEXT,
-    ended_reason TEXT               -- NULL, "user", or "safety" when the user disclosed danger
+    ended_reason TEXT,              -- NULL, "user", or "safety" when the user disclosed danger
+    owner TEXT                      -- the web browser that made it; NULL for the terminal's own
 );
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -200,14 +210,14 @@ class SessionStore:
             if self._memory is None:
                 db.close()
 
-    def create(self, scenario: Scenario, state: dict[str, object]) -> str:
+    def create(self, scenario: Scenario, state: dict[str, object], owner: str | None = None) -> str:
         session_id = uuid.uuid4().hex[:12]
         now = _now()
         with self._connect() as db:
             db.execute(
-                "INSERT INTO sessions (id, scenario_id, scenario_json, state_json, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, scenario.id, scenario.model_dump_json(), json.dumps(state), now, now),
+                "INSERT INTO sessions (id, scenario_id, scenario_json, state_json, created_at, updated_at, owner) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, scenario.id, scenario.model_dump_json(), json.dumps(state), now, now, owner),
             )
         return session_id
 
@@ -286,10 +296,11 @@ class SessionStore:
                 (_now(), reason, session_id),
             )
 
-    def load(self, session_id: str) -> SessionRecord:
+    def load(self, session_id: str, owner: str | None | _AnyOwner = ANY_OWNER) -> SessionRecord:
+        """One session; with `owner`, only if that owner made it (anyone else is told it does not exist)."""
         with self._connect() as db:
             row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            if row is None:
+            if row is None or (owner is not ANY_OWNER and row["owner"] != owner):
                 raise SessionNotFound(f"no saved session {session_id!r}; `attune sessions` lists them")
             turns = db.execute(
                 "SELECT t.*, s.scores_json, s.feedback, r.text AS rewrite, r.source AS rewrite_source, "
@@ -308,11 +319,11 @@ class SessionStore:
             turns=tuple(_turn(t) for t in turns),
         )
 
-    def list(self) -> list[SessionRecord]:
-        """Every session, newest first, with its turns."""
+    def list(self, owner: str | None | _AnyOwner = ANY_OWNER) -> list[SessionRecord]:
+        """Every session (or only `owner`'s), newest first, with its turns."""
         with self._connect() as db:
-            ids = [r["id"] for r in db.execute("SELECT id FROM sessions ORDER BY created_at DESC, rowid DESC")]
-        return [self.load(i) for i in ids]
+            rows = db.execute("SELECT id, owner FROM sessions ORDER BY created_at DESC, rowid DESC").fetchall()
+        return [self.load(r["id"]) for r in rows if owner is ANY_OWNER or r["owner"] == owner]
 
 
 def forget_sessions(path: Path) -> int:
@@ -329,7 +340,7 @@ def forget_sessions(path: Path) -> int:
 
 def _add_missing_columns(db: sqlite3.Connection) -> None:
     """Databases made by an earlier version lack the newer columns; add them in place."""
-    for table, column in (("sessions", "ended_reason"), ("turns", "safety_category")):
+    for table, column in (("sessions", "ended_reason"), ("sessions", "owner"), ("turns", "safety_category")):
         if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
             db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
 
