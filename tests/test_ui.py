@@ -446,6 +446,9 @@ def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runtime = UIRuntime.build(settings, library, SlowModel())
     port = _free_port()
     app = launch(runtime, "127.0.0.1", port, password="correct horse", block=False)
+    from ui.app import QUEUE_MAX
+
+    assert app._queue.max_size == QUEUE_MAX  # waiting events are bounded
     yield f"http://127.0.0.1:{port}/"
     app.close()
 
