@@ -156,7 +156,7 @@ def decode_rates(settings: AttuneSettings, model: Any, repeats: int) -> tuple[fl
     from langchain_core.messages import HumanMessage, SystemMessage
     from llama_cpp import Llama
 
-    from agent.backends.llamacpp import llama_options, resolve_model_path
+    from agent.backends.llamacpp import llama_options, resolve_model_path, threads_for_now
     from agent.prompts import COACH_SYSTEM
 
     raw = Llama(**llama_options(resolve_model_path(settings), settings))
@@ -168,6 +168,10 @@ def decode_rates(settings: AttuneSettings, model: Any, repeats: int) -> tuple[fl
         return _timed_stream(model.stream(messages, max_tokens=max_tokens), lambda c: c.content)
 
     def raw_run() -> tuple[float, float, int]:
+        auto = getattr(model, "auto_threads", None)
+        if auto:  # the same thread choice Attune makes before each answer, so the ratio compares like with like
+            n = threads_for_now(auto)
+            raw._ctx.set_n_threads(n, n)
         stream = raw.create_chat_completion(
             messages=payload,  # type: ignore[arg-type]
             stream=True,
@@ -390,7 +394,8 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
         result.model = {
             "file": path.name,
             "size_mb": round(path.stat().st_size / 2**20, 1),
-            "n_threads": llama.context_params.n_threads,
+            "n_threads": (f"auto, up to {auto}" if (auto := getattr(model, "auto_threads", None))
+                          else llama.context_params.n_threads),
             "n_ctx": settings.n_ctx,
             "kv_state_cache_mb": settings.kv_cache_mb,
             "llama_cpp_python": _version("llama-cpp-python"),
