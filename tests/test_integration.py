@@ -1,7 +1,7 @@
 """End to end on the real parts: the installed `attune` command, the bundled SmolLM2 GGUF, the packaged
 MiniLM embedder and an embedded Chroma in a temporary ATTUNE_HOME.
 
-Slower (about a minute in all); they run in CI with the rest.
+Slower (several minutes in all on 2 cores); they run in CI with the rest.
 """
 
 from __future__ import annotations

@@ -94,6 +94,7 @@ def test_ask_answers_a_disclosure_with_help(server):
     client = Client(server, verbose=False)
     chat, _, help_panel = client.predict("My husband hits me when he drinks.", [], api_name="/ask")[:3]
     assert "not your fault" in _text(chat[-1])
+    assert help_panel.startswith("### You deserve support right now") and "not your fault" in help_panel
 
 
 def test_a_session_belongs_to_the_client_that_made_it(server):
