@@ -85,6 +85,23 @@ def chroma_client(path: Path, url: str | None) -> Any:
     return client
 
 
+def open_collection(client: Any, name: str) -> Any:
+    """The named collection of passages (cosine distance), made on first use."""
+    return client.get_or_create_collection(name=name, metadata={"hnsw:space": "cosine"})
+
+
+def pages(collection: Any, include: list[str], page: int) -> Iterator[Any]:
+    """A collection's records in pages: one `get` of a large collection exceeds SQLite's limit on query
+    variables."""
+    offset = 0
+    while True:
+        got = collection.get(include=include, limit=page, offset=offset)
+        yield got
+        offset += len(got["ids"])
+        if len(got["ids"]) < page:
+            return
+
+
 WRITES_MARKER = "attune-writes"  # rewritten by every write to a local index; other processes watch it
 
 
@@ -104,7 +121,6 @@ class _LocalStore:
         self.path = path
         self.marker = path / WRITES_MARKER
         self.lock = threading.RLock()
-        self.reopened = 0
         self._connect()
 
     @classmethod
@@ -131,15 +147,12 @@ class _LocalStore:
             if self._token() != self.token:
                 self._reopen()
             if name not in self.collections:
-                self.collections[name] = self.client.get_or_create_collection(
-                    name=name, metadata={"hnsw:space": "cosine"}
-                )
+                self.collections[name] = open_collection(self.client, name)
             return self.collections[name]
 
     def _reopen(self) -> None:
         self._close()
         self._connect()
-        self.reopened += 1
 
     def _close(self) -> None:
         from chromadb.api.shared_system_client import SharedSystemClient
@@ -173,7 +186,7 @@ class Library:
         self._local = _LocalStore.at(path) if not url else None
         if url:
             self._client = chroma_client(path, url)
-            self._remote = self._client.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
+            self._remote = open_collection(self._client, collection)
 
     @property
     def _collection(self) -> Any:
@@ -213,7 +226,9 @@ class Library:
 
         `digest` identifies the document's content, so the same document under another path is recognised.
         """
-        existing = self.ids_for_source(source)
+        got = self._collection.get(where={"source": source}, include=["metadatas"])
+        existing = set(got["ids"])
+        tagged = all((m or {}).get("digest") == digest for m in got["metadatas"] or [])
         new = [c for c in chunks if c.id not in existing]
         stale = existing - {c.id for c in chunks}
         if new:
@@ -222,7 +237,7 @@ class Library:
             self._collection.delete(ids=sorted(stale))
             self._wrote()
         kept = sorted(existing - stale)
-        if kept and digest and self.source_with_digest(digest) != source:  # unchanged chunks of a changed file
+        if kept and digest and not tagged:  # unchanged chunks of a file indexed before digests, or since changed
             section = {c.id: c.section for c in chunks}
             self._collection.update(
                 ids=kept,
@@ -268,14 +283,7 @@ class Library:
         return len(ids)
 
     def _pages(self, include: list[str], page: int) -> Iterator[Any]:
-        # In pages: one `get` of a large collection exceeds SQLite's limit on query variables.
-        offset = 0
-        while True:
-            got = self._collection.get(include=include, limit=page, offset=offset)  # type: ignore[arg-type]
-            yield got
-            offset += len(got["ids"])
-            if len(got["ids"]) < page:
-                return
+        return pages(self._collection, include, page)
 
     def all_chunks(self, page: int = 5000) -> list[StoredChunk]:
         return [
@@ -352,13 +360,10 @@ def compact_index(path: Path, collection: str = "library") -> int:
 
 
 def _copy_index(source: Path, target: Path, collection: str) -> int:
-    old = chroma_client(source, None)
-    got = old.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
+    old = open_collection(chroma_client(source, None), collection)
     new = chroma_client(target, None)
-    fresh = new.get_or_create_collection(name=collection, metadata={"hnsw:space": "cosine"})
-    offset, step = 0, 2000
-    while True:
-        page = got.get(include=["documents", "metadatas", "embeddings"], limit=step, offset=offset)
+    fresh = open_collection(new, collection)
+    for page in pages(old, ["documents", "metadatas", "embeddings"], 2000):
         if page["ids"]:
             fresh.upsert(
                 ids=page["ids"],
@@ -366,9 +371,6 @@ def _copy_index(source: Path, target: Path, collection: str) -> int:
                 metadatas=page["metadatas"],
                 embeddings=np.asarray(page["embeddings"], dtype=np.float32),
             )
-        offset += len(page["ids"])
-        if len(page["ids"]) < step:
-            break
     count = int(fresh.count())
     new.close()
     return count

@@ -268,7 +268,8 @@ def test_two_browser_contexts_keep_their_conversations_apart(server, browser):
     assert "flatmate" in two.locator("#ask-chat").inner_text() and "sister" not in two.locator("#ask-chat").inner_text()
 
 
-def test_the_page_loads_nothing_from_the_internet(server, browser):
+def _offline_context(browser: Any, server: str) -> tuple[Any, list[str]]:
+    """A browser context with the network closed but for the server: every outside request fails, and is listed."""
     context = browser.new_context()
     outside: list[str] = []
     local = (server.rstrip("/"), "data:", "blob:")
@@ -276,11 +277,16 @@ def test_the_page_loads_nothing_from_the_internet(server, browser):
     def only_local(route: Any) -> None:
         if route.request.url.startswith(local):
             route.continue_()
-        else:  # as with the network closed: every outside request fails, and is counted
+        else:
             outside.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_local)
+    return context, outside
+
+
+def test_the_page_loads_nothing_from_the_internet(server, browser):
+    context, outside = _offline_context(browser, server)
     page = context.new_page()
     page.goto(server)
     page.locator("#ask-box textarea").wait_for()
@@ -401,18 +407,7 @@ def test_a_loopback_ui_refuses_other_hosts_and_other_origins(server):
 
 
 def test_images_in_questions_and_practice_turns_are_never_fetched(server, browser):
-    context = browser.new_context()
-    outside: list[str] = []
-    local = (server.rstrip("/"), "data:", "blob:")
-
-    def only_local(route: Any) -> None:
-        if route.request.url.startswith(local):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
+    context, outside = _offline_context(browser, server)
     page = context.new_page()
     page.goto(server)
     page.locator("#ask-box textarea").wait_for()

@@ -50,6 +50,7 @@ from knowledge.ingest import BUNDLED_PREFIX
 from knowledge.library import Library
 from knowledge.loaders import UnreadableDocument
 from knowledge.uploads import save_upload
+from ui import LOOPBACK_NAMES
 
 # Leaves the page at once for a neutral one and drops this page from the tab's history.
 QUICK_EXIT_JS = "() => { window.location.replace('about:blank'); }"
@@ -211,11 +212,11 @@ def build_app(rt: UIRuntime) -> gr.Blocks:
                     history[-1]["content"] = no_remote_images(prefix + text)
                     yield history, past, "", *NO_HELP_CHANGE
                 answer = stream.result()
-                history[-1]["content"] = no_remote_images(prefix + answer.text)
                 if answer.safety.flagged:  # the answer itself turned harmful and was replaced with help
                     history[-1]["content"] = answer.text
                     yield history, past, "", *_help_update(answer.text)
                     return
+                history[-1]["content"] = no_remote_images(prefix + answer.text)
                 if answer.sources:
                     history.append(
                         {
@@ -551,6 +552,8 @@ def _progress_png(points: list[tuple[str, float, float]]) -> Image.Image:
 
 
 OWNER_COOKIE = "attune_owner"
+_OWNER_TOKEN = re.compile(r"[0-9a-f]{32}")
+_OWNER_IN_COOKIES = re.compile(rf"(?:^|;\s*){OWNER_COOKIE}=[0-9a-f]{{32}}(?:;|$)")
 
 
 def owner_of(request: gr.Request) -> str:
@@ -558,7 +561,7 @@ def owner_of(request: gr.Request) -> str:
     of a client that keeps no cookies. Sessions belong to their owner; nobody else can list or read them."""
     cookies = getattr(request, "cookies", None) or {}
     token = cookies.get(OWNER_COOKIE, "")
-    if re.fullmatch(r"[0-9a-f]{32}", token):
+    if _OWNER_TOKEN.fullmatch(token):
         return f"browser:{token}"
     return f"gradio-session:{request.session_hash}"
 
@@ -574,7 +577,7 @@ class OwnerCookie:
             await self.app(scope, receive, send)
             return
         cookie = dict(scope.get("headers") or []).get(b"cookie", b"").decode("latin-1")
-        if re.search(rf"(?:^|;\s*){OWNER_COOKIE}=[0-9a-f]{{32}}(?:;|$)", cookie):
+        if _OWNER_IN_COOKIES.search(cookie):
             await self.app(scope, receive, send)
             return
         token = uuid.uuid4().hex
@@ -586,9 +589,6 @@ class OwnerCookie:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
-
-
-LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _hostname(value: str) -> str:

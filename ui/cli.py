@@ -8,8 +8,7 @@ import sys
 from typing import Any
 
 from agent.cli import EXIT_OK, UsageError, settings_from_args
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from ui import LOOPBACK_NAMES
 
 
 def register(sub: Any) -> None:
@@ -28,7 +27,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (1-65535)")
-    if args.host not in LOOPBACK and not settings.ui_password:
+    if args.host not in LOOPBACK_NAMES and not settings.ui_password:
         raise UsageError(f"--host {args.host} exposes your conversations to the network; set ATTUNE_UI_PASSWORD first")
     if not port_is_free(args.host, args.port):
         raise UsageError(f"port {args.port} is in use; try --port {args.port + 1}")

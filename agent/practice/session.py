@@ -112,9 +112,6 @@ class PracticeSession:
     def record(self) -> SessionRecord:
         return self.store.load(self.id)
 
-    def pending_turn(self) -> TurnRecord | None:
-        return _pending(self.record())
-
     def say(self, text: str) -> TurnRecord:
         """Take one turn; raises SafetyStop (after saving the turn and ending the session) on a disclosure."""
         text = clean_turn(text, self.max_turn_chars)
