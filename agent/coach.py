@@ -16,8 +16,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
-from agent.prompts import COACH_SYSTEM, question_message
-from agent.safety import HelpResources, SafetyVerdict, answer_safety, check_message, load_help_resources, safety_reply
+from agent.prompts import COACH_SYSTEM, GENERAL_ADVICE_NOTE, question_message
+from agent.safety import (
+    HelpResources,
+    SafetyCheckFn,
+    SafetyVerdict,
+    answer_safety,
+    load_help_resources,
+    safety_reply,
+)
 from agent.settings import AttuneSettings
 from agent.text import one_line
 from eval.rubric import RubricScore, Scorer
@@ -84,6 +91,42 @@ class Answer:
     def grounded(self) -> bool:
         return bool(self.sources)
 
+    def to_json(self) -> dict[str, object]:
+        t = self.timings
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.text,
+            "grounded": self.grounded,
+            "grounding": "library" if self.grounded else "general",
+            "note": None if self.grounded else GENERAL_ADVICE_NOTE,
+            "sources": [
+                {
+                    "n": n,
+                    "title": p.title,
+                    "section": p.section,
+                    "text": p.text,
+                    "source": p.source,
+                    "relevance": p.relevance,
+                    "cited": n in self.cited,
+                }
+                for n, p in enumerate(self.sources, 1)
+            ],
+            "cited": self.cited,
+            "scores": self.scores.to_json() if self.scores else None,
+            "drafts": len(self.drafts) or 1,
+            "safety": self.safety.to_json(),
+            "timings": {
+                "retrieval_ms": round(t.retrieval_ms, 1),
+                "first_token_ms": round(t.first_token_ms, 1),
+                "prompt_eval_ms": t.prompt_eval_ms,
+                "prompt_tokens_evaluated": t.prompt_tokens_evaluated,
+                "total_ms": round(t.total_ms, 1),
+                "tokens": t.tokens,
+                "tokens_per_s": round(t.tokens_per_s, 1),
+            },
+        }
+
 
 class AnswerStream:
     """Iterate for the answer's text as it streams; `answer` is complete once iteration ends."""
@@ -137,14 +180,6 @@ def meets_bar(score: RubricScore) -> bool:
     return not score.non_blame.flagged and min(score.empathy.levels().values()) >= 1
 
 
-def rank_key(score: RubricScore) -> tuple[float, int, float]:
-    return (
-        score.non_blame.score,
-        score.empathy.total,
-        sum(getattr(score.empathy, m).confidence for m in score.empathy.levels()),
-    )
-
-
 class Coach:
     def __init__(
         self,
@@ -152,22 +187,25 @@ class Coach:
         retriever: HybridRetriever,
         settings: AttuneSettings,
         scorer: Scorer | None = None,
+        *,
+        safety_check: SafetyCheckFn,
+        help_resources: HelpResources | None = None,
     ) -> None:
         self.model = model
         self.retriever = retriever
         self.settings = settings
-        self.scorer = scorer  # scores every answer; with settings.candidates > 1 it also picks the best
-        self.safety_check: Callable[[str], SafetyVerdict] = check_message
-        self._help: HelpResources | None = None
+        self.scorer = scorer  # scores every answer; with settings.ask.candidates > 1 it also picks the best
+        self.safety_check = safety_check  # required: a coach that forgot it would coach through a disclosure
+        self._help = help_resources
 
     @property
     def help_resources(self) -> HelpResources:
         if self._help is None:
-            self._help = load_help_resources(self.settings.help_resources)
+            self._help = load_help_resources(self.settings.safety.help_resources)
         return self._help
 
     def standalone(self, question: str, history: Sequence[ConversationTurn]) -> str:
-        if self.settings.condense == "model":
+        if self.settings.ask.condense == "model":
             return standalone_by_model(question, history, self.model)
         return standalone_by_rules(question, history)
 
@@ -205,12 +243,12 @@ class Coach:
         the bar, up to `candidates - 1` sampled alternatives are drafted and the best-scoring one is streamed
         as a single piece.
         """
-        question = clean_question(question, self.settings.max_question_chars)
+        question = clean_question(question, self.settings.ask.max_question_chars)
         verdict = self.safety_check(question)
         if verdict.flagged:  # before retrieval or generation: no tips, no passages, only real help
             safe = safety_answer(question, verdict, self.help_resources)
             return AnswerStream([], iter([safe.text]), lambda _text: safe, verdict)
-        n = candidates if candidates is not None else self.settings.candidates
+        n = candidates if candidates is not None else self.settings.ask.candidates
         started = time.perf_counter()
 
         def guard(text: str) -> Answer | None:
@@ -219,7 +257,7 @@ class Coach:
 
         standalone = self.standalone(question, history)
         passages = self.retriever.retrieve(standalone)
-        in_prompt = self.retriever.focus(standalone, passages, self.settings.passage_chars)
+        in_prompt = self.retriever.focus(standalone, passages, self.settings.retrieval.passage_chars)
         timings = AnswerTimings(retrieval_ms=(time.perf_counter() - started) * 1000)
         attributor = self._attributor(passages) if passages else None
         messages = self.messages(question, in_prompt, history)
@@ -290,14 +328,16 @@ class Coach:
             for k in range(n):
                 # The first draft is the ordinary greedy answer; the others are sampled with new seeds.
                 sampling: dict[str, Any] = (
-                    {} if k == 0 else {"temperature": self.settings.guided_temperature, "seed": self.settings.seed + k}
+                    {}
+                    if k == 0
+                    else {"temperature": self.settings.ask.guided_temperature, "seed": self.settings.model.seed + k}
                 )
                 text, cited, tokens = self._draft(messages, len(passages), attributor, **sampling)
                 timings.tokens += tokens
                 drafts.append(Draft(text, cited, scorer.score(question, text)))
                 if meets_bar(drafts[-1].scores):  # type: ignore[arg-type]
                     break
-            best = max(drafts, key=lambda d: rank_key(d.scores))  # type: ignore[arg-type]
+            best = max(drafts, key=lambda d: d.scores.rank())  # type: ignore[union-attr]
             timings.first_token_ms = (time.perf_counter() - started) * 1000
             yield best.text
 

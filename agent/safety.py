@@ -182,6 +182,9 @@ class SafetyVerdict:
         return {"flagged": self.flagged, "category": self.category}
 
 
+SafetyCheckFn = Callable[[str], SafetyVerdict]  # a user's message -> the verdict; rules only, or rules + classifier
+
+
 def _normalise(text: str) -> str:
     return " ".join(text.replace("’", "'").replace("‘", "'").split())
 
@@ -250,7 +253,7 @@ class HelpResource(BaseModel):
 
 
 class HelpResources(BaseModel):
-    """Where to send someone in danger; localise by pointing ATTUNE_HELP_RESOURCES at your own TOML file."""
+    """Where to send someone in danger; localise by pointing ATTUNE_SAFETY__HELP_RESOURCES at your own TOML file."""
 
     region: str = "international"
     emergency: str

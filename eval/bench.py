@@ -20,11 +20,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from agent.cli import EXIT_FAILED, EXIT_OK, UsageError, settings_from_args
+from agent.commands import EXIT_FAILED, EXIT_OK, UsageError, settings_from_args
 from agent.settings import AttuneSettings
+
+if TYPE_CHECKING:
+    from agent.app import Attune
 
 # (key, target, "max" when the figure must stay at or below it, "min" when at or above)
 TARGETS: list[tuple[str, float, str]] = [
@@ -233,24 +236,16 @@ class FirstTokenTimer:
         return value
 
 
-def practice_ttft(settings: AttuneSettings, model: Any, library: Any, turns: int) -> dict[str, float]:
+def practice_ttft(app: Attune, turns: int) -> dict[str, float]:
     """Two scripted sessions interleaved turn by turn, as two users of one server; the partner's TTFT per turn."""
     from agent.practice.scenarios import get_scenario
-    from agent.practice.session import PracticeSession
-    from agent.runtime import make_safety_check, make_scorer, open_sessions
 
-    store = open_sessions(settings, save=False)
-    scorer = make_scorer(settings, library.embeddings)
-    check = make_safety_check(settings, library.embeddings)
+    model = app.model
     timer = FirstTokenTimer("partner")
     model.callbacks = [timer.handler]
-    sessions = []
-    for scenario_id in PRACTICE_SCENARIOS:
-        session = PracticeSession.start(store, get_scenario(scenario_id), model, scorer)
-        session.safety_check = check
-        sessions.append(session)
+    sessions = [app.start_practice(get_scenario(scenario_id), save=False) for scenario_id in PRACTICE_SCENARIOS]
     # Turn 1 is measured warm: the model, embedder and scorer have all run once before it.
-    warm = PracticeSession.start(store, get_scenario("phone-at-dinner"), model, scorer)
+    warm = app.start_practice(get_scenario("phone-at-dinner"), save=False)
     warm.say("I feel ignored when phones come out at dinner.")
     timer.take()
     by_turn: dict[int, list[float]] = {}
@@ -360,8 +355,7 @@ def cold_start(home: Path, question: str, model_path: Path | None) -> tuple[floa
 
 
 def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: int, repeats: int) -> BenchResult:
-    from agent.backends import make_chat_model
-    from agent.runtime import build_coach, ingest_into, open_library
+    from agent.app import Attune
     from knowledge.retrieve import HybridRetriever
 
     result = BenchResult(machine=machine_info())
@@ -370,23 +364,24 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
     asked = suite_questions(questions)
 
     _stage("loading the embedder and ingesting the bundled library")
-    library = open_library(settings)
+    app = Attune(settings)
+    library = app.library
     started = time.perf_counter()
     library.embeddings.embed_query("warm up")
     result.figures["embedder_load_s"] = time.perf_counter() - started
-    report = ingest_into(library, settings, progress=False)
+    report = app.ingest(progress=False)
     result.figures["ingest_s"] = report.seconds
     result.figures["library_chunks"] = report.chunks_total
 
     _stage("retrieval on the bundled library")
-    retriever = HybridRetriever(library, top_k=settings.top_k, min_relevance=settings.min_relevance)
+    retriever = HybridRetriever(library, top_k=settings.retrieval.top_k, min_relevance=settings.retrieval.min_relevance)
     latencies = retrieval_latencies(retriever, asked)
     result.figures["retrieval_p50_ms"] = percentile(latencies, 50)
     result.figures["retrieval_p95_ms"] = percentile(latencies, 95)
 
     _stage("loading the chat model")
     started = time.perf_counter()
-    model = make_chat_model(settings)
+    model = app.model
     result.figures["model_load_s"] = time.perf_counter() - started
     llama = getattr(model, "llama", None)
     if llama is not None:
@@ -396,8 +391,8 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
             "size_mb": round(path.stat().st_size / 2**20, 1),
             "n_threads": (f"auto, up to {auto}" if (auto := getattr(model, "auto_threads", None))
                           else llama.context_params.n_threads),
-            "n_ctx": settings.n_ctx,
-            "kv_state_cache_mb": settings.kv_cache_mb,
+            "n_ctx": settings.model.n_ctx,
+            "kv_state_cache_mb": settings.model.kv_cache_mb,
             "llama_cpp_python": _version("llama-cpp-python"),
         }
         _stage("decode speed: Attune's chat model against llama-cpp-python's Llama")
@@ -409,19 +404,18 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
             "decode_tokens": tokens,
         }
     else:
-        result.model = {"server": settings.llm_base_url, "model": settings.llm_model}
+        result.model = {"server": settings.model.base_url, "model": settings.model.name}
         result.notes.append("decode_ratio_vs_raw needs the in-process llama.cpp backend; skipped for a server")
 
     _stage("ask, warm")
-    coach = build_coach(settings, library, model)
-    result.figures |= ask_timings(coach, asked[:6])
+    result.figures |= ask_timings(app.coach, asked[:6])
 
     _stage(f"practice: two sessions of {turns} turns, interleaved")
-    result.figures |= practice_ttft(settings, model, library, turns)
+    result.figures |= practice_ttft(app, turns)
     result.figures["peak_rss_mb_bench_before_100k"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     _stage("cold start: `attune ask` as a new process")
-    seconds, rss = cold_start(work, asked[0], settings.model_path)
+    seconds, rss = cold_start(work, asked[0], settings.model.path)
     result.figures["cold_start_s"] = seconds
     result.figures["peak_rss_mb"] = rss
 
@@ -431,7 +425,7 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
         started = time.perf_counter()
         big = synthetic_library(work / "synthetic", library.embeddings, chunks, vocabulary)
         result.figures["synthetic_build_s"] = time.perf_counter() - started
-        big_retriever = HybridRetriever(big, top_k=settings.top_k, min_relevance=-1.0)
+        big_retriever = HybridRetriever(big, top_k=settings.retrieval.top_k, min_relevance=-1.0)
         started = time.perf_counter()
         big_retriever.keyword_ranking("index")
         size = "100k" if chunks == 100_000 else str(chunks)

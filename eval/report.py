@@ -9,7 +9,7 @@ import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from eval.rubric import MECHANISMS
+from eval.rubric import EMPATHY_MAX, MECHANISMS, RubricScore
 from eval.run import Summary, summaries
 
 _LABELS = {
@@ -63,21 +63,23 @@ def plot_criteria(groups: Mapping[str, Summary], path: Path, title: str) -> Path
 
 
 def plot_distributions(groups: Mapping[str, Sequence[dict]], path: Path, title: str) -> Path:
-    """Share of answers at each empathy total (0-6) and each non-blame score, per group."""
+    """Share of answers at each empathy total (0 to EMPATHY_MAX) and each non-blame score, per group."""
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     width = 0.8 / max(len(groups), 1)
+    totals_axis = range(EMPATHY_MAX + 1)
     for k, (name, scores) in enumerate(groups.items()):
         n = max(len(scores), 1)
-        totals = [sum(s["empathy"].values()) for s in scores]
-        ax1.bar([t + k * width for t in range(7)], [totals.count(t) / n for t in range(7)], width, label=name)
-        levels = sorted({round(s["non_blame"]["score"], 2) for s in scores} | {1.0})
-        nb = [round(s["non_blame"]["score"], 2) for s in scores]
+        typed = [RubricScore.from_json(s) for s in scores]
+        totals = [t.empathy.total for t in typed]
+        ax1.bar([t + k * width for t in totals_axis], [totals.count(t) / n for t in totals_axis], width, label=name)
+        nb = [round(t.non_blame.score, 2) for t in typed]
+        levels = sorted(set(nb) | {1.0})
         ax2.bar([i + k * width for i in range(len(levels))], [nb.count(v) / n for v in levels], width, label=name)
         ax2.set_xticks([i + width * (len(groups) - 1) / 2 for i in range(len(levels))])
         ax2.set_xticklabels([f"{v:.2f}" for v in levels])
-    ax1.set_xticks([t + width * (len(groups) - 1) / 2 for t in range(7)])
-    ax1.set_xticklabels([str(t) for t in range(7)])
+    ax1.set_xticks([t + width * (len(groups) - 1) / 2 for t in totals_axis])
+    ax1.set_xticklabels([str(t) for t in totals_axis])
     ax1.set_xlabel("empathy total (sum of three levels)")
     ax1.set_ylabel("share of answers")
     ax1.legend(fontsize=8)

@@ -111,6 +111,10 @@ class CaseResult:
     references: list[dict[str, object]] = field(default_factory=list)
     seconds: float = 0.0
 
+    @property
+    def score(self) -> RubricScore:
+        return RubricScore.from_json(self.scores)
+
     def to_json(self) -> dict[str, object]:
         return {
             "id": self.id,
@@ -201,16 +205,18 @@ class Summary:
 
 
 def summarize(scores: Sequence[dict]) -> Summary:
-    n = len(scores)
+    """Means over scores in the rubric's JSON form (as a results file holds them)."""
+    typed = [RubricScore.from_json(s) for s in scores]
+    n = len(typed)
     if n == 0:
         return Summary(0, dict.fromkeys(MECHANISMS, 0.0), 0.0, 1.0, 0.0)
-    empathy = {m: round(sum(s["empathy"][m] for s in scores) / n, 3) for m in MECHANISMS}
+    empathy = {m: round(sum(t.empathy.levels()[m] for t in typed) / n, 3) for m in MECHANISMS}
     return Summary(
         n=n,
         empathy=empathy,
-        empathy_total=round(sum(sum(s["empathy"].values()) for s in scores) / n, 3),
-        non_blame=round(sum(s["non_blame"]["score"] for s in scores) / n, 3),
-        flagged_share=round(sum(bool(s["non_blame"]["flags"]) for s in scores) / n, 3),
+        empathy_total=round(sum(t.empathy.total for t in typed) / n, 3),
+        non_blame=round(sum(t.non_blame.score for t in typed) / n, 3),
+        flagged_share=round(sum(t.non_blame.flagged for t in typed) / n, 3),
     )
 
 

@@ -37,10 +37,16 @@ def bundled_embedder_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+# Unit tests set it to False: loading the real embedder then fails at once, whoever asked for it.
+ALLOW_REAL_EMBEDDER = True
+
+
 def make_embeddings(model_path: Path | None = None) -> Embeddings:
     path = model_path or bundled_embedder_path()
     if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
         raise EmbedderNotFound(f"no sentence-transformers model in {path}")
+    if not ALLOW_REAL_EMBEDDER:
+        raise AssertionError("the real embedder was about to load with ALLOW_REAL_EMBEDDER off (a unit test?)")
     force_offline()
     from langchain_huggingface import HuggingFaceEmbeddings
 

@@ -39,6 +39,11 @@ def source_name(path: Path) -> str:
     return str(resolved)
 
 
+def is_yours(source: str) -> bool:
+    """A document the user added (ingested or uploaded), as opposed to one of the bundled articles."""
+    return not source.startswith(BUNDLED_PREFIX)
+
+
 def source_exists(source: str) -> bool:
     if source.startswith(BUNDLED_PREFIX):
         return (bundled_corpus_dir() / source.removeprefix(BUNDLED_PREFIX)).is_file()

@@ -62,3 +62,18 @@ class IngestReport:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "files_added": self.files_added,
+            "files_updated": self.files_updated,
+            "files_unchanged": self.files_unchanged,
+            "files_pruned": self.files_pruned,
+            "files_duplicate": [{"path": path, "same_as": twin} for path, twin in self.files_duplicate],
+            "files_unsupported": self.files_unsupported,
+            "failures": [{"path": f.path, "reason": f.reason} for f in self.failures],
+            "chunks_added": self.chunks_added,
+            "chunks_removed": self.chunks_removed,
+            "chunks_total": self.chunks_total,
+            "seconds": round(self.seconds, 3),
+        }

@@ -25,7 +25,7 @@ def test_every_command_has_help(capsys, command):
         (["ask", ""], "the question is empty"),
         (["ask", "   "], "the question is empty"),
         (["ask", "x" * 2001], "the question is 2001 characters long; the limit is 2000"),
-        (["ask", "--top-k", "0", "hi"], "invalid setting top_k"),
+        (["ask", "--top-k", "0", "hi"], "invalid setting retrieval.top_k"),
     ],
 )
 def test_bad_questions_exit_2_with_one_line(capsys, argv, message):
@@ -38,7 +38,7 @@ def test_bad_questions_exit_2_with_one_line(capsys, argv, message):
 def test_missing_model_file_names_the_path_and_the_fix(capsys, tmp_path):
     code, _, err = run(capsys, "ask", "--model", str(tmp_path / "gone.gguf"), "How do I say sorry?")
     assert code == 2 and err.count("\n") == 1
-    assert str(tmp_path / "gone.gguf") in err and "ATTUNE_MODEL_PATH" in err
+    assert str(tmp_path / "gone.gguf") in err and "ATTUNE_MODEL__PATH" in err
 
 
 def test_argparse_errors_are_one_line(capsys):
@@ -55,13 +55,13 @@ def test_no_command_prints_help_and_fails(capsys):
 
 
 def test_help_shows_the_settings_own_defaults_and_no_doubled_percent(capsys):
-    from agent.settings import AttuneSettings
+    from agent.settings import AskSettings, RetrievalSettings
 
     with pytest.raises(SystemExit):
         main(["ask", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    assert f"(default {AttuneSettings.model_fields['top_k'].default})" in out
-    assert f"default {AttuneSettings.model_fields['candidates'].default})" in out
+    assert f"(default {RetrievalSettings().top_k})" in out
+    assert f"default {AskSettings().candidates})" in out
     with pytest.raises(SystemExit):
         main(["eval", "safety", "--help"])
     out = capsys.readouterr().out

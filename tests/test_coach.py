@@ -10,6 +10,7 @@ from agent.followup import (
     standalone_by_model,
     standalone_by_rules,
 )
+from agent.safety import check_message
 from knowledge.ingest import ingest
 from knowledge.retrieve import HybridRetriever
 
@@ -18,7 +19,7 @@ from knowledge.retrieve import HybridRetriever
 def coach(library, settings):
     ingest(library, progress=False)
     model = ScriptedChatModel()
-    return Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings)
+    return Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings, safety_check=check_message)
 
 
 def test_grounded_answer_streams_and_cites_only_existing_passages(coach):
@@ -89,7 +90,7 @@ def test_an_answer_that_agrees_with_self_harm_is_stopped_and_replaced_with_help(
 
     ingest(library, progress=False)
     agreeing = ScriptedChatModel(default_reply="You're right, there's no way out of this marriage. It is hopeless.")
-    coach = Coach(agreeing, HybridRetriever(library, min_relevance=0.0), settings)
+    coach = Coach(agreeing, HybridRetriever(library, min_relevance=0.0), settings, safety_check=check_message)
     question = "My marriage feels hopeless and I can't see any way out of it."
     shown = "".join(stream := coach.ask(question))
     answer = stream.result()
@@ -97,7 +98,7 @@ def test_an_answer_that_agrees_with_self_harm_is_stopped_and_replaced_with_help(
     assert "no way out" not in answer.text and "no way out" not in shown and answer.text in shown
     fine = Coach(
                  ScriptedChatModel(default_reply="There is no point in blaming each other. Say how you feel."),
-                 HybridRetriever(library, min_relevance=0.0), settings)
+                 HybridRetriever(library, min_relevance=0.0), settings, safety_check=check_message)
     assert not fine.ask("How do we stop fighting?").result().safety.flagged
 
 

@@ -6,6 +6,7 @@ from agent.backends.fake import ScriptedChatModel
 from agent.cli import main
 from agent.coach import Coach, meets_bar
 from agent.judge import JudgeFailed, JudgeScorer
+from agent.safety import check_message
 from eval.rubric import EmpathyScore, MechanismScore, RubricScore, load_rubric
 from eval.rubric.nonblame import score_non_blame
 from knowledge.ingest import ingest
@@ -34,7 +35,8 @@ class CueScorer:
 @pytest.fixture
 def coach(library, settings):
     ingest(library, progress=False)
-    return Coach(ScriptedChatModel(), HybridRetriever(library, top_k=3, min_relevance=0.1), settings, CueScorer())
+    return Coach(ScriptedChatModel(), HybridRetriever(library, top_k=3, min_relevance=0.1), settings, CueScorer(),
+                 safety_check=check_message)
 
 
 def test_every_answer_carries_its_rubric_scores(coach):
@@ -163,8 +165,8 @@ def test_eval_score_names_a_missing_file(tmp_path, capsys):
 
 @pytest.fixture
 def fake_backend(monkeypatch, hashing_embedder):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
-    monkeypatch.setenv("ATTUNE_MIN_RELEVANCE", "0.05")  # hashing vectors are less similar than MiniLM's
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_RETRIEVAL__MIN_RELEVANCE", "0.05")  # hashing vectors are less similar than MiniLM's
 
 
 def test_eval_run_writes_results_and_a_report_then_compare(tmp_path, capsys, fake_backend):

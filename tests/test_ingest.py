@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from knowledge.ingest import BUNDLED_PREFIX, bundled_files, ingest
 from knowledge.library import Library
 from knowledge.split import split_markdown
@@ -99,6 +101,7 @@ def test_a_folder_says_which_files_it_cannot_read(library, tmp_path):
     assert report.files_unsupported == [str(docs / "letter.docx")]
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_another_process_forgetting_a_document_is_seen_by_a_running_library(library, tmp_path):
     import subprocess
     import sys
@@ -127,6 +130,7 @@ def _files_holding(folder: Path, words: bytes) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and words in p.read_bytes()]
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_forget_leaves_no_trace_of_a_document_in_the_index_files(tmp_path, capsys, hashing_embedder, monkeypatch):
     from agent.cli import main
     from agent.settings import load_settings

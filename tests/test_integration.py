@@ -96,12 +96,11 @@ def test_an_unrelated_question_is_marked_general_advice_without_citations(home, 
 
 
 def test_a_follow_up_finds_the_passages_of_the_conversation(home, ingested):
+    from agent.app import Attune
     from agent.followup import ConversationTurn
-    from agent.runtime import build_coach
     from agent.settings import AttuneSettings
 
-    settings = AttuneSettings(home=home, max_tokens=48)
-    coach = build_coach(settings)
+    coach = Attune(AttuneSettings(home=home, max_tokens=48)).coach
     first = coach.ask(QUESTION).result()
     follow_up = coach.ask("What about with my mother?", [ConversationTurn(QUESTION, first.text)]).result()
     alone = coach.retriever.retrieve("What about with my mother?")

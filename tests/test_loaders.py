@@ -95,6 +95,7 @@ def test_size_limit(tmp_path):
         load_document(write(tmp_path, "big.txt", "word " * 1000), max_bytes=100)
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_deeply_nested_html_is_refused_at_once_and_ordinary_pages_pass(tmp_path):
     from knowledge.loaders import MAX_HTML_DEPTH, UnreadableDocument, html_depth, load_document
 

@@ -56,7 +56,8 @@ def test_streams_from_an_openai_compatible_server(server):
     assert sent["messages"] == [{"role": "user", "content": "How do I start?"}]
 
 
-def test_an_unreachable_server_is_named_in_one_line():
+def test_an_unreachable_server_is_named_in_one_line(monkeypatch):
+    monkeypatch.setattr("agent.backends.ALLOW_MODEL_REQUESTS", True)  # the request must go out and fail
     model = make_chat_model(AttuneSettings(llm_base_url="http://127.0.0.1:9/v1"))
     for call in (model.invoke, lambda text: list(model.stream(text))):
         with pytest.raises(BackendUnavailable, match=r"cannot reach the model server at http://127.0.0.1:9/v1"):

@@ -17,6 +17,7 @@ from conftest import HashingEmbeddings
 from agent.backends.fake import ScriptedChatModel
 from agent.cli import main
 from agent.coach import Coach
+from agent.safety import check_message
 from agent.settings import AttuneSettings
 from eval.bench import BenchResult, format_table, percentile
 from knowledge.ingest import ingest
@@ -51,8 +52,9 @@ def test_pick_sentences_marks_gaps_and_cuts_a_single_long_sentence():
 
 def test_the_prompt_carries_focused_passages_and_the_answer_keeps_whole_ones(library, settings):
     ingest(library, progress=False)
-    coach = Coach(ScriptedChatModel(), HybridRetriever(library, top_k=3, min_relevance=0.1),
-                  settings.model_copy(update={"passage_chars": 150}))
+    focused = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update={"passage_chars": 150})})
+    coach = Coach(ScriptedChatModel(), HybridRetriever(library, top_k=3, min_relevance=0.1), focused,
+                  safety_check=check_message)
     answer = coach.ask("How do I avoid blaming my partner in a conflict?").result()
     prompt = coach.model.history[-1][-1].content
     assert answer.sources and any(len(p.text) > 150 for p in answer.sources)
@@ -88,7 +90,7 @@ def test_an_unreachable_chroma_server_is_a_one_line_error(tmp_path, monkeypatch,
         Library(tmp_path / "x", HashingEmbeddings(), url=url)
     with pytest.raises(LibraryUnavailable, match="not a Chroma server URL"):
         Library(tmp_path / "x", HashingEmbeddings(), url="ftp://example")
-    monkeypatch.setenv("ATTUNE_CHROMA_URL", url)
+    monkeypatch.setenv("ATTUNE_RETRIEVAL__CHROMA_URL", url)
     assert main(["ingest"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and url in err and not (tmp_path / "x").exists()

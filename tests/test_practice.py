@@ -16,7 +16,7 @@ import pytest
 
 from agent.backends.fake import ScriptedChatModel
 from agent.cli import main
-from agent.practice.feedback import PracticeCoach, rule_rewrite, scores_better
+from agent.practice.feedback import PracticeCoach, rule_rewrite
 from agent.practice.partner import Partner, clean_line, partner_messages
 from agent.practice.scenarios import (
     _ABUSE,
@@ -30,6 +30,7 @@ from agent.practice.session import BadTurn, PracticeSession
 from agent.practice.state import Move, PartnerState, TurnSignal, advance, choose_move, initial_state
 from agent.practice.store import SessionStore
 from agent.practice.summary import plot_summary, summarize, to_markdown
+from agent.safety import check_message
 
 BLAMING = "You never listen to me and you are so selfish. This is all your fault."
 GENTLE = "I feel hurt when our plans change at the last minute, and I'd like us to find a way to talk about it."
@@ -202,7 +203,7 @@ def test_blame_scores_lower_is_flagged_and_its_rewrite_scores_higher(hashing_sco
     fb = coach.feedback(s.opening_line, BLAMING, blamed)
     assert 'Criticism: "You never listen"' in fb.feedback and "your fault" in fb.feedback
     assert fb.rewrite_source == "rules"  # the model's "You are wrong." did not score better
-    assert fb.rewrite_scores is not None and scores_better(fb.rewrite_scores, blamed)
+    assert fb.rewrite_scores is not None and fb.rewrite_scores.better_than(blamed)
     assert fb.rewrite.startswith("I feel unheard when our plans change at the last minute.")
 
 
@@ -244,7 +245,7 @@ def store(tmp_path: Path) -> SessionStore:
 
 def test_a_session_saves_turns_scores_rewrites_and_replies(store, hashing_scorer):
     model = ScriptedChatModel(default_reply="Fine. Say what you came to say.")
-    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
     first, second = session.say(BLAMING), session.say(GENTLE)
     assert first.non_blame < second.non_blame and first.horsemen == ["criticism"] and not second.horsemen
     assert first.partner and second.partner and first.rewrite
@@ -258,12 +259,13 @@ def test_the_user_turn_is_saved_before_the_model_is_called(store, hashing_scorer
         def _generate(self, *args, **kwargs):
             raise RuntimeError("the model died")
 
-    session = PracticeSession.start(store, get_scenario("plans-changed"), Broken(), hashing_scorer)
+    session = PracticeSession.start(store, get_scenario("plans-changed"), Broken(), hashing_scorer, check_message)
     with pytest.raises(RuntimeError):
         session.say(GENTLE)
     pending = store.load(session.id).active_turns
     assert [t.user for t in pending] == [GENTLE] and pending[0].pending
-    resumed = PracticeSession.resume(store, session.id, ScriptedChatModel(default_reply="Okay."), hashing_scorer)
+    resumed = PracticeSession.resume(store, session.id, ScriptedChatModel(default_reply="Okay."), hashing_scorer,
+                                     check_message)
     with pytest.raises(BadTurn, match="no reply yet"):
         resumed.say("another")
     done = resumed.finish_pending()
@@ -272,7 +274,7 @@ def test_the_user_turn_is_saved_before_the_model_is_called(store, hashing_scorer
 
 def test_try_again_keeps_both_branches_and_compares_them(store, hashing_scorer):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
-                                    hashing_scorer)
+                                    hashing_scorer, check_message)
     session.say(GENTLE)
     first = session.say(BLAMING)
     comparison = session.retry(GENTLE)
@@ -287,7 +289,7 @@ def test_try_again_keeps_both_branches_and_compares_them(store, hashing_scorer):
 
 def test_a_retry_that_scores_worse_keeps_the_first_try_in_the_conversation(store, hashing_scorer):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
-                                    hashing_scorer)
+                                    hashing_scorer, check_message)
     first = session.say(GENTLE)
     comparison = session.retry(BLAMING)
     assert not comparison.retry_better
@@ -300,7 +302,7 @@ def test_a_retry_that_scores_worse_keeps_the_first_try_in_the_conversation(store
 
 def test_bad_turns_are_refused_with_a_clear_message(store, hashing_scorer):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(), hashing_scorer,
-                                    max_turn_chars=50)
+                                    check_message, max_turn_chars=50)
     with pytest.raises(BadTurn, match="empty"):
         session.say(" \x00\x07 ")
     with pytest.raises(BadTurn, match="under 50"):
@@ -312,7 +314,7 @@ def test_bad_turns_are_refused_with_a_clear_message(store, hashing_scorer):
 
 def test_summary_gives_trend_strength_next_step_and_a_png(store, hashing_scorer, tmp_path):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
-                                    hashing_scorer)
+                                    hashing_scorer, check_message)
     for text in (BLAMING, BLAMING, GENTLE, GENTLE + " What is it like for you?"):
         session.say(text)
     summary = summarize(store.load(session.id))
@@ -328,7 +330,7 @@ def test_summary_gives_trend_strength_next_step_and_a_png(store, hashing_scorer,
 
 @pytest.fixture
 def fake_env(monkeypatch, hashing_embedder):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
 
 
 def run(capsys, *argv):
@@ -421,10 +423,10 @@ def test_practice_commands_have_help(capsys, command):
 KILL_SCRIPT = """
 import sys, threading
 from agent.backends import fake
-from agent import runtime
+from agent import app
 from conftest import HashingEmbeddings  # the tests folder is on PYTHONPATH
 
-runtime.make_embeddings = lambda *_: HashingEmbeddings()
+app.make_embeddings = lambda *_: HashingEmbeddings()
 calls = 0
 original = fake.ScriptedChatModel._next_reply
 def next_reply(self, messages):
@@ -440,9 +442,10 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path, capsys, fake_env):
     marker = tmp_path / "in-flight"
-    env = {**os.environ, "ATTUNE_LLM_BACKEND": "fake", "PYTHONPATH": str(Path(__file__).parent)}
+    env = {**os.environ, "ATTUNE_MODEL__BACKEND": "fake", "PYTHONPATH": str(Path(__file__).parent)}
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, str(marker), "practice", "--scenario", "plans-changed",
          "--say", GENTLE, "--say", BLAMING, "--say", "never reached"],
@@ -480,13 +483,13 @@ def test_a_session_survives_kill_9_mid_reply_with_every_user_turn_kept(tmp_path,
 
 def test_an_ended_session_takes_no_more_turns_and_its_record_agrees(store, hashing_scorer):
     model = ScriptedChatModel(default_reply="Okay.")
-    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
     session.say(GENTLE)
     session.end()
     for act in (lambda: session.say("One more thing."), lambda: session.retry("Let me try again.")):
         with pytest.raises(BadTurn, match="has ended"):
             act()
-    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer)
+    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer, check_message)
     with pytest.raises(BadTurn, match="has ended"):
         resumed.say("Hello again.")
     record = store.load(session.id).to_json()
@@ -502,10 +505,10 @@ def test_a_session_stopped_for_safety_never_answers_the_disclosure_on_resume(sto
     from agent.practice.session import SafetyStop
 
     model = ScriptedChatModel(default_reply="Okay.")
-    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
     with pytest.raises(SafetyStop):
         session.say("He hits me when he drinks and I am scared to go home.")
-    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer)
+    resumed = PracticeSession.resume(store, session.id, model, hashing_scorer, check_message)
     assert resumed.finish_pending() is None
     turn = store.load(session.id).active_turns[0]
     assert turn.partner is None and store.load(session.id).ended_reason == "safety"
@@ -537,7 +540,7 @@ def test_a_skilful_turn_is_left_as_it_is_and_no_rewrite_is_drafted(hashing_score
 
 def test_a_practice_turn_with_invalid_utf8_is_cleaned_not_lost(store, hashing_scorer):
     session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Okay."),
-                                    hashing_scorer)
+                                    hashing_scorer, check_message)
     turn = session.say(b"I feel \xff hurt when plans change.".decode("utf-8", "surrogateescape"))
     assert turn.user.replace("  ", " ") == "I feel hurt when plans change." and turn.partner
     assert store.load(session.id).active_turns[0].user.encode("utf-8")
@@ -547,8 +550,9 @@ def test_sessions_made_for_an_owner_are_listed_and_loaded_only_for_that_owner(st
     from agent.practice.store import SessionNotFound
 
     model = ScriptedChatModel(default_reply="Okay.")
-    a = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, owner="browser:a")
-    terminal = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    a = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message,
+                              owner="browser:a")
+    terminal = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
     assert [r.id for r in store.list(owner="browser:a")] == [a.id]
     assert store.list(owner="browser:b") == []
     with pytest.raises(SessionNotFound):

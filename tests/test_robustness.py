@@ -96,7 +96,7 @@ def test_instructions_planted_in_a_document_never_reach_the_model(tmp_path, libr
     doc.write_text(PLANTED, encoding="utf-8")
     ingest(library, [doc], progress=False)
     model = ScriptedChatModel()
-    coach = Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.0), settings)
+    coach = Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.0), settings, safety_check=check_message)
     answer = coach.ask("What is a repair attempt after a fight?").result()
     assert answer.sources, "the planted document should be retrieved"
     prompt = "\n".join(m.text for m in model.history[0])
@@ -121,7 +121,7 @@ def test_format_passages_neutralises_titles_too():
 def test_forget_deletes_sessions_and_user_documents_but_keeps_the_bundled_library(
     capsys, monkeypatch, hashing_embedder, tmp_path, _isolated_home
 ):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
     mine = tmp_path / "mine.md"
     mine.write_text("# My notes\n\nWe agreed to talk on Sundays about the week ahead and what we need.\n")
     assert main(["ingest", "--json"]) == 0 and main(["ingest", str(mine), "--json"]) == 0
@@ -139,7 +139,7 @@ def test_forget_deletes_sessions_and_user_documents_but_keeps_the_bundled_librar
 
 
 def test_a_session_marked_dont_save_leaves_nothing_on_disk(capsys, monkeypatch, hashing_embedder, _isolated_home):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
     before = sorted(p for p in _isolated_home.rglob("*"))
     code = main(["practice", "--no-save", "--scenario", "plans-changed", "--say", "I feel hurt.", "--say",
                  "Could we talk?", "--end", "--json"])
@@ -179,6 +179,7 @@ def _docs(folder: Path, n: int) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_a_kill_mid_ingest_corrupts_nothing_and_ingesting_again_finishes_the_job(tmp_path):
     from conftest import HashingEmbeddings
 

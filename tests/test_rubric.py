@@ -112,6 +112,7 @@ def _toy_embed(texts):
     return vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
 
 
+@pytest.mark.slow  # a second process or a long computation
 def test_trained_empathy_model_round_trips_and_learns_a_toy_signal(tmp_path):
     from eval.rubric import EmpathyModel
     from eval.rubric.train import train_empathy_model

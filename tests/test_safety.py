@@ -94,7 +94,7 @@ def test_ask_answers_a_disclosure_with_help_and_loads_nothing(capsys):
 
 
 def test_ask_json_reports_safety_not_flagged(capsys, monkeypatch, hashing_embedder):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
     assert main(["ask", "--json", "How do I tell my partner I feel lonely?"]) == 0
     assert json.loads(capsys.readouterr().out)["safety"] == {"flagged": False, "category": None}
 
@@ -102,7 +102,7 @@ def test_ask_json_reports_safety_not_flagged(capsys, monkeypatch, hashing_embedd
 def test_the_coach_never_calls_the_model_on_a_disclosure(library, settings):
     ingest(library, progress=False)
     model = ScriptedChatModel()
-    coach = Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings)
+    coach = Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings, safety_check=check_message)
     stream = coach.ask("I've been thinking about suicide since she left.")
     assert stream.safety.flagged and stream.passages == []
     answer = stream.result()
@@ -113,7 +113,7 @@ def test_the_coach_never_calls_the_model_on_a_disclosure(library, settings):
 def test_practice_stops_on_a_disclosure_and_keeps_the_turn(tmp_path, hashing_scorer):
     store = SessionStore(tmp_path / "p.sqlite3")
     model = ScriptedChatModel(default_reply="Hm.")
-    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer)
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
     session.say("I feel hurt when plans change.")
     calls = len(model.history)
     with pytest.raises(SafetyStop) as stop:
@@ -127,7 +127,7 @@ def test_practice_stops_on_a_disclosure_and_keeps_the_turn(tmp_path, hashing_sco
 
 
 def test_practice_cli_json_reports_the_stop(capsys, monkeypatch, hashing_embedder):
-    monkeypatch.setenv("ATTUNE_LLM_BACKEND", "fake")
+    monkeypatch.setenv("ATTUNE_MODEL__BACKEND", "fake")
     code = main(["practice", "--scenario", "plans-changed", "--say", "I want to kill myself.", "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["stopped"] and out["safety"]["category"] == "self_harm" and "emergency" in out["reply"]

@@ -1,5 +1,6 @@
 """Scale-out on real servers: llama-cpp-python's OpenAI-compatible server with the bundled GGUF, and a Chroma
-server from `chroma run`, both on loopback; Attune reaches them through ATTUNE_LLM_BASE_URL and ATTUNE_CHROMA_URL.
+server from `chroma run`, both on loopback; Attune reaches them through ATTUNE_MODEL__BASE_URL and
+ATTUNE_RETRIEVAL__CHROMA_URL.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.app import Attune
 from agent.backends.llamacpp import bundled_model_path
-from agent.runtime import build_coach, ingest_into, open_library
 from agent.settings import AttuneSettings
 
 pytestmark = pytest.mark.integration
@@ -97,7 +98,7 @@ def attune(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
 
 
 def test_ask_and_practice_run_against_the_llama_cpp_server_and_chroma_server(tmp_path, llama_server, chroma_server):
-    servers = {"ATTUNE_LLM_BASE_URL": llama_server.url, "ATTUNE_CHROMA_URL": chroma_server.url}
+    servers = {"ATTUNE_MODEL__BASE_URL": llama_server.url, "ATTUNE_RETRIEVAL__CHROMA_URL": chroma_server.url}
     ingested = attune(tmp_path, "ingest", "--json", **servers)
     assert ingested.returncode == 0, ingested.stderr
     assert json.loads(ingested.stdout)["chunks_total"] > 50
@@ -126,9 +127,9 @@ def test_ask_and_practice_run_against_the_llama_cpp_server_and_chroma_server(tmp
 
 def test_several_users_ask_at_once_through_one_model_server(tmp_path, llama_server, chroma_server):
     settings = AttuneSettings(home=tmp_path, llm_base_url=llama_server.url, chroma_url=chroma_server.url)
-    library = open_library(settings)
-    ingest_into(library, settings, progress=False)
-    coach = build_coach(settings, library)
+    attune = Attune(settings)
+    attune.ingest(progress=False)
+    coach = attune.coach
     questions = [
         "How do I tell my friend I felt left out?",
         "My coworker took credit for my work. How do I raise it calmly?",
@@ -148,9 +149,10 @@ def test_a_second_worker_sees_what_the_first_ingested_on_the_chroma_server(tmp_p
 
     from knowledge.library import Library
 
-    first = Library(tmp_path / "a", HashingEmbeddings(), collection="shared", url=chroma_server.url)
-    settings = AttuneSettings(home=tmp_path, collection="shared", chroma_url=chroma_server.url)
-    ingest_into(first, settings, progress=False)
+    settings = AttuneSettings(home=tmp_path / "a", collection="shared", chroma_url=chroma_server.url)
+    writer = Attune(settings, embeddings=HashingEmbeddings())
+    writer.ingest(progress=False)
+    first = writer.library
     second = Library(tmp_path / "b", HashingEmbeddings(), collection="shared", url=chroma_server.url)
     assert second.count() == first.count() > 50
     from knowledge.retrieve import HybridRetriever

@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 from gradio_client import Client
 
+from agent.app import Attune
 from agent.backends.fake import ScriptedChatModel
 from agent.settings import AttuneSettings
-from knowledge.ingest import ingest
-from knowledge.library import Library
-from ui.app import UIRuntime, launch
+from ui.app import launch
 
 QUESTION = "How do I tell my partner I feel lonely without blaming them?"
 
@@ -46,7 +45,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from conftest import HashingEmbeddings
 
     # Outside the temp dir, like the default ~/.local/share/attune: Gradio serves files from the temp dir
@@ -55,11 +54,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home.mkdir(parents=True)
     assert not home.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
     settings = AttuneSettings(home=home, llm_backend="fake", min_relevance=0.1, safety_classifier=False)
-    library = Library(home / "chroma", HashingEmbeddings())
-    ingest(library, progress=False)
-    runtime = UIRuntime.build(settings, library, SlowModel())
+    attune = Attune(settings, model=SlowModel(), embeddings=HashingEmbeddings())
+    attune.ingest(progress=False)
     port = _free_port()
-    app = launch(runtime, "127.0.0.1", port, block=False)
+    app = launch(attune, "127.0.0.1", port, block=False)
     yield f"http://127.0.0.1:{port}/"
     app.close()
     shutil.rmtree(home, ignore_errors=True)
@@ -73,8 +71,8 @@ def _text(message: dict[str, Any]) -> str:
 # --- the API, endpoint by endpoint -----------------------------------------------------------------------
 
 
-def test_ask_streams_an_answer_then_its_sources(server):
-    client = Client(server, verbose=False)
+def test_ask_streams_an_answer_then_its_sources(ui_server):
+    client = Client(ui_server, verbose=False)
     updates = list(client.submit(QUESTION, [], api_name="/ask"))
     answers = [_text(u[0][1]) for u in updates if len(u[0]) > 1]
     assert len({a for a in answers if a}) > 3  # the answer grew over several updates: it streamed
@@ -83,22 +81,22 @@ def test_ask_streams_an_answer_then_its_sources(server):
     assert final[-1]["metadata"]["title"].startswith("Sources") and "[1]" in _text(final[-1])
 
 
-def test_ask_keeps_the_conversation_per_client(server):
-    client = Client(server, verbose=False)
+def test_ask_keeps_the_conversation_per_client(ui_server):
+    client = Client(ui_server, verbose=False)
     first = client.predict(QUESTION, [], api_name="/ask")[0]
     second = client.predict("What if they get defensive?", first, api_name="/ask")[0]
     assert [_text(m) for m in second if m["role"] == "user"] == [QUESTION, "What if they get defensive?"]
 
 
-def test_ask_answers_a_disclosure_with_help(server):
-    client = Client(server, verbose=False)
+def test_ask_answers_a_disclosure_with_help(ui_server):
+    client = Client(ui_server, verbose=False)
     chat, _, help_panel = client.predict("My husband hits me when he drinks.", [], api_name="/ask")[:3]
     assert "not your fault" in _text(chat[-1])
     assert help_panel.startswith("### You deserve support right now") and "not your fault" in help_panel
 
 
-def test_a_session_belongs_to_the_client_that_made_it(server):
-    mine, theirs = Client(server, verbose=False), Client(server, verbose=False)
+def test_a_session_belongs_to_the_client_that_made_it(ui_server):
+    mine, theirs = Client(ui_server, verbose=False), Client(ui_server, verbose=False)
     mine.predict("friend-left-out", "", False, api_name="/practice_start")
     mine.predict("I felt left out when I saw the photos. Can we talk about it?", api_name="/practice_say")
     rows = mine.predict(api_name="/progress")[0]["data"]
@@ -112,21 +110,21 @@ def test_a_session_belongs_to_the_client_that_made_it(server):
     assert "photos" not in leaked and ("No such session" in leaked or "not in the list of choices" in leaked)
 
 
-def test_an_empty_question_adds_no_bubble(server):
-    client = Client(server, verbose=False)
+def test_an_empty_question_adds_no_bubble(ui_server):
+    client = Client(ui_server, verbose=False)
     chat = client.predict(QUESTION, [], api_name="/ask")[0]
     again = client.predict("   ", chat, api_name="/ask")[0]
     assert len(again) == len(chat) and [_text(m) for m in again] == [_text(m) for m in chat]
 
 
-def test_a_question_with_a_lone_surrogate_is_cleaned_and_answered(server):
-    chat = _raw_call(server, "ask", ["How do I say \ud800 sorry to my partner?", []])[0]
+def test_a_question_with_a_lone_surrogate_is_cleaned_and_answered(ui_server):
+    chat = _raw_call(ui_server, "ask", ["How do I say \ud800 sorry to my partner?", []])[0]
     assert isinstance(chat, list), chat  # not an error event
     assert _text(chat[0]) == "How do I say  sorry to my partner?" and _text(chat[1])
 
 
-def test_library_input_errors_leave_the_listing_in_place(server):
-    client = Client(server, verbose=False)
+def test_library_input_errors_leave_the_listing_in_place(ui_server):
+    client = Client(ui_server, verbose=False)
     listed = client.predict(api_name="/library_list")[0]
     assert listed["data"]
     for report, rows, _ in (client.predict(None, api_name="/library_add"),
@@ -147,8 +145,8 @@ def test_a_busy_port_is_named_with_the_next_one_to_try(capsys):
     assert code == 2 and err.count("\n") == 1 and f"port {port} is in use; try --port {port + 1}" in err
 
 
-def test_practice_start_say_retry_end_and_progress(server):
-    client = Client(server, verbose=False)
+def test_practice_start_say_retry_end_and_progress(ui_server):
+    client = Client(ui_server, verbose=False)
     chat, intro, _, _ = client.predict("plans-changed", "", False, api_name="/practice_start")
     assert "Sam:" in _text(chat[0]) and "Plans changed" in intro
     chat, panel = client.predict("You never listen to me and you are so selfish.", api_name="/practice_say")[:2]
@@ -167,8 +165,8 @@ def test_practice_start_say_retry_end_and_progress(server):
     assert transcript.startswith("# Practice: Plans changed") and "attempt 2" in transcript
 
 
-def test_a_private_session_is_not_listed_and_its_plot_is_never_a_file(server):
-    client = Client(server, verbose=False)
+def test_a_private_session_is_not_listed_and_its_plot_is_never_a_file(ui_server):
+    client = Client(ui_server, verbose=False)
     before = len(client.predict(api_name="/progress")[0]["data"])
     client.predict("work-noise-office", "", True, api_name="/practice_start")
     client.predict("I find the calls hard to work through. Could we sort it out?", api_name="/practice_say")
@@ -200,9 +198,9 @@ def _ask_in(page: Any, question: str) -> None:
     page.locator("#ask-send").click()
 
 
-def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(server, browser):
+def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#ask-box textarea").wait_for()
     _ask_in(page, QUESTION)
     chat = page.locator("#ask-chat")
@@ -218,9 +216,9 @@ def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(server, 
     page.close()
 
 
-def test_the_help_panel_can_be_closed_and_stays_on_its_tab(server, browser):
+def test_the_help_panel_can_be_closed_and_stays_on_its_tab(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#ask-box textarea").wait_for()
     for leave in ("close", "tab"):
         _ask_in(page, "My husband hits me when he drinks.")
@@ -236,9 +234,9 @@ def test_the_help_panel_can_be_closed_and_stays_on_its_tab(server, browser):
     page.close()
 
 
-def test_a_two_turn_practice_in_the_browser_shows_the_coach_panel(server, browser):
+def test_a_two_turn_practice_in_the_browser_shows_the_coach_panel(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.get_by_role("tab", name="Practice").click()
     page.locator("#practice-start").click()
     page.locator("#practice-chat").get_by_text("Alex:").first.wait_for()  # the first scenario: chores-unequal
@@ -255,10 +253,10 @@ def test_a_two_turn_practice_in_the_browser_shows_the_coach_panel(server, browse
     page.close()
 
 
-def test_two_browser_contexts_keep_their_conversations_apart(server, browser):
+def test_two_browser_contexts_keep_their_conversations_apart(ui_server, browser):
     one, two = browser.new_context().new_page(), browser.new_context().new_page()
     for page in (one, two):
-        page.goto(server)
+        page.goto(ui_server)
         page.locator("#ask-box textarea").wait_for()
     _ask_in(one, "How do I apologise to my sister?")
     _ask_in(two, "How can my flatmate and I share chores?")
@@ -268,11 +266,11 @@ def test_two_browser_contexts_keep_their_conversations_apart(server, browser):
     assert "flatmate" in two.locator("#ask-chat").inner_text() and "sister" not in two.locator("#ask-chat").inner_text()
 
 
-def _offline_context(browser: Any, server: str) -> tuple[Any, list[str]]:
+def _offline_context(browser: Any, ui_server: str) -> tuple[Any, list[str]]:
     """A browser context with the network closed but for the server: every outside request fails, and is listed."""
     context = browser.new_context()
     outside: list[str] = []
-    local = (server.rstrip("/"), "data:", "blob:")
+    local = (ui_server.rstrip("/"), "data:", "blob:")
 
     def only_local(route: Any) -> None:
         if route.request.url.startswith(local):
@@ -285,10 +283,10 @@ def _offline_context(browser: Any, server: str) -> tuple[Any, list[str]]:
     return context, outside
 
 
-def test_the_page_loads_nothing_from_the_internet(server, browser):
-    context, outside = _offline_context(browser, server)
+def test_the_page_loads_nothing_from_the_internet(ui_server, browser):
+    context, outside = _offline_context(browser, ui_server)
     page = context.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#ask-box textarea").wait_for()
     _ask_in(page, QUESTION)
     page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
@@ -296,15 +294,15 @@ def test_the_page_loads_nothing_from_the_internet(server, browser):
     context.close()
 
 
-def test_quick_exit_leaves_the_page(server, browser):
+def test_quick_exit_leaves_the_page(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#quick-exit").click()
     page.wait_for_url("about:blank")
     page.close()
 
 
-def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_path):
+def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(ui_server, tmp_path):
     from gradio_client import handle_file
 
     good = tmp_path / "sunday-talks.md"
@@ -312,7 +310,7 @@ def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_pat
     good.write_text(f"# Sunday talks\n\nWe agreed to talk {marker} and our needs.\n")
     bad = tmp_path / "notes.md"
     bad.write_bytes(b"\x00\x01binary")
-    client = Client(server, verbose=False)
+    client = Client(ui_server, verbose=False)
     report, rows, picker = client.predict([handle_file(str(good)), handle_file(str(bad))], api_name="/library_add")
     assert "Added 1 document(s)" in report and "notes.md" in report and "binary" in report
     mine = [r for r in rows["data"] if r[2] == "yes"]
@@ -326,17 +324,17 @@ def test_library_adds_an_upload_refuses_a_bad_one_and_removes_it(server, tmp_pat
     assert report.startswith("Removed sunday-talks.md") and not [r for r in rows["data"] if r[2] == "yes"]
 
 
-def test_evaluate_runs_a_suite_and_shows_plots_and_a_table(server):
-    client = Client(server, verbose=False)
+def test_evaluate_runs_a_suite_and_shows_plots_and_a_table(ui_server):
+    client = Client(ui_server, verbose=False)
     summary, criteria, distributions, table = client.predict("relationship_questions.jsonl", 2,
                                                              api_name="/evaluate")
     assert summary.startswith("2 answers: empathy") and len(table["data"]) == 2
     assert criteria and distributions
 
 
-def test_html_in_messages_is_shown_as_text_never_run(server, browser):
+def test_html_in_messages_is_shown_as_text_never_run(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#ask-box textarea").wait_for()
     _ask_in(page, 'How do I say sorry? <img src=x onerror="window.pwned=1"><script>window.pwned=2</script>')
     page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
@@ -345,9 +343,9 @@ def test_html_in_messages_is_shown_as_text_never_run(server, browser):
     page.close()
 
 
-def test_the_evaluate_tab_shows_its_plots_in_the_browser(server, browser):
+def test_the_evaluate_tab_shows_its_plots_in_the_browser(ui_server, browser):
     page = browser.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.get_by_role("tab", name="Evaluate").click()
     page.locator("#eval-limit input").fill("1")
     page.locator("#eval-run").click()
@@ -359,16 +357,16 @@ def test_the_evaluate_tab_shows_its_plots_in_the_browser(server, browser):
     page.close()
 
 
-def _raw_call(server: str, api_name: str, data: list[Any]) -> list[Any]:
+def _raw_call(ui_server: str, api_name: str, data: list[Any]) -> list[Any]:
     """Call an endpoint with raw JSON, as an attacker would: gradio_client would upload a local path itself."""
     import json
 
     import httpx
 
     body = json.dumps({"data": data}).encode("ascii")  # escapes a lone surrogate as \\ud800, as a browser may send
-    event = httpx.post(f"{server}gradio_api/call/{api_name}", content=body,
+    event = httpx.post(f"{ui_server}gradio_api/call/{api_name}", content=body,
                        headers={"content-type": "application/json"}, timeout=30).json()["event_id"]
-    with httpx.stream("GET", f"{server}gradio_api/call/{api_name}/{event}", timeout=60) as stream:
+    with httpx.stream("GET", f"{ui_server}gradio_api/call/{api_name}/{event}", timeout=60) as stream:
         lines = list(stream.iter_lines())
 
     payloads = [json.loads(line[len("data:"):]) for line in lines if line.startswith("data:")]
@@ -376,40 +374,40 @@ def _raw_call(server: str, api_name: str, data: list[Any]) -> list[Any]:
     return results[-1] if results else [json.dumps(payloads)]  # an error event: its message
 
 
-def test_the_library_reads_only_files_uploaded_through_gradio(server):
+def test_the_library_reads_only_files_uploaded_through_gradio(ui_server):
     secret = Path.home() / ".cache" / "attune-ui-tests" / f"secret-{uuid.uuid4().hex}.txt"
     secret.write_text("The vault code is 4321. Passwords for the family accounts are kept here.\n")
     try:
         answers = []
         for path in (secret, secret.with_name("does-not-exist.txt")):
             forged = [{"path": str(path), "meta": {"_type": "gradio.FileData"}}]
-            report = _raw_call(server, "library_add", [forged])[0]
+            report = _raw_call(ui_server, "library_add", [forged])[0]
             # Refused by Gradio's upload check, or else by Attune's own: never read.
             assert "Added" not in report and ("not uploaded" in report or "not uploaded here" in report), report
             answers.append(report.replace(str(path), "PATH").replace(path.name, "NAME"))
         assert answers[0] == answers[1]  # the answer does not tell which files exist
-        sources = Client(server, verbose=False).predict(api_name="/library_list")[0]["data"]
+        sources = Client(ui_server, verbose=False).predict(api_name="/library_list")[0]["data"]
         assert not any("secret" in row[0] for row in sources)
     finally:
         secret.unlink()
 
 
-def test_a_loopback_ui_refuses_other_hosts_and_other_origins(server):
+def test_a_loopback_ui_refuses_other_hosts_and_other_origins(ui_server):
     import httpx
 
-    port = server.rstrip("/").rsplit(":", 1)[1]
-    assert httpx.get(server, timeout=10).status_code == 200
-    assert httpx.get(server, headers={"Origin": f"http://localhost:{port}"}, timeout=10).status_code == 200
+    port = ui_server.rstrip("/").rsplit(":", 1)[1]
+    assert httpx.get(ui_server, timeout=10).status_code == 200
+    assert httpx.get(ui_server, headers={"Origin": f"http://localhost:{port}"}, timeout=10).status_code == 200
     for headers in ({"Host": "evil.example.com"}, {"Host": f"rebind.attacker.test:{port}"},
                     {"Origin": "http://localhost:9999"}, {"Origin": "https://evil.example.com"}):
-        response = httpx.get(f"{server}gradio_api/info", headers=headers, timeout=10)
+        response = httpx.get(f"{ui_server}gradio_api/info", headers=headers, timeout=10)
         assert response.status_code == 403 and "named_endpoints" not in response.text, headers
 
 
-def test_images_in_questions_and_practice_turns_are_never_fetched(server, browser):
-    context, outside = _offline_context(browser, server)
+def test_images_in_questions_and_practice_turns_are_never_fetched(ui_server, browser):
+    context, outside = _offline_context(browser, ui_server)
     page = context.new_page()
-    page.goto(server)
+    page.goto(ui_server)
     page.locator("#ask-box textarea").wait_for()
     _ask_in(page, 'How do I say sorry? ![pixel](http://tracker.example/p.png) <img src="http://tracker.example/q.png">')
     page.locator("#ask-chat").get_by_text("Sources").wait_for(timeout=30000)
@@ -426,7 +424,7 @@ def test_images_in_questions_and_practice_turns_are_never_fetched(server, browse
 
 
 def test_no_remote_images_keeps_alt_text_and_drops_media_tags():
-    from ui.app import no_remote_images
+    from ui.tabs import no_remote_images
 
     text = 'a ![x](http://t/p.png) b ![y][ref] <img src="http://t/q.png"> <iframe src="http://t"></iframe> c'
     assert no_remote_images(text) == "a [image: x] b [image: y]   c"
@@ -438,10 +436,9 @@ def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     home = tmp_path_factory.mktemp("ui-locked")
     settings = AttuneSettings(home=home, llm_backend="fake", safety_classifier=False, max_file_mb=0.01)
-    library = Library(home / "chroma", HashingEmbeddings())
-    runtime = UIRuntime.build(settings, library, SlowModel())
+    attune = Attune(settings, model=SlowModel(), embeddings=HashingEmbeddings())
     port = _free_port()
-    app = launch(runtime, "127.0.0.1", port, password="correct horse", block=False)
+    app = launch(attune, "127.0.0.1", port, password="correct horse", block=False)
     from ui.app import QUEUE_MAX
 
     assert app._queue.max_size == QUEUE_MAX  # waiting events are bounded
@@ -466,7 +463,7 @@ def test_guessing_the_password_is_throttled_and_uploads_are_bounded(locked_serve
 
 
 def test_the_login_throttle_lets_the_right_password_in_once_the_window_passes():
-    from ui.app import LoginThrottle
+    from ui.guards import LoginThrottle
 
     check = LoginThrottle("secret", limit=2, window_s=0.2)
     assert check("attune", "secret")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import socket
-import sys
 from typing import Any
 
-from agent.cli import EXIT_OK, UsageError, settings_from_args
+from agent.commands import EXIT_OK, UsageError, app_from_args, say
 from ui import LOOPBACK_NAMES
 
 
@@ -16,7 +15,7 @@ def register(sub: Any) -> None:
         "ui",
         help="open the web UI: ask, practise and see your progress in the browser",
         description="Serve Attune's web UI. It listens on 127.0.0.1 only unless --host says otherwise; set "
-        "ATTUNE_UI_PASSWORD (user name: attune) before listening on another address.",
+        "ATTUNE_UI__PASSWORD (user name: attune) before listening on another address.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
@@ -24,24 +23,20 @@ def register(sub: Any) -> None:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+    app = app_from_args(args)
+    settings = app.settings
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port number (1-65535)")
-    if args.host not in LOOPBACK_NAMES and not settings.ui_password:
-        raise UsageError(f"--host {args.host} exposes your conversations to the network; set ATTUNE_UI_PASSWORD first")
+    if args.host not in LOOPBACK_NAMES and not settings.ui.password:
+        raise UsageError(f"--host {args.host} exposes your conversations to the network; set ATTUNE_UI__PASSWORD first")
     if not port_is_free(args.host, args.port):
         raise UsageError(f"port {args.port} is in use; try --port {args.port + 1}")
-    from agent.runtime import ingest_into, open_library
-    from ui.app import UIRuntime, launch
+    from ui.app import launch
 
-    print("Loading the model and the library ...", file=sys.stderr)
-    library = open_library(settings)
-    if library.count() == 0:
-        print("The library is empty: indexing the bundled articles first.", file=sys.stderr)
-        ingest_into(library, settings)
-    runtime = UIRuntime.build(settings, library)
+    say("Loading the model and the library ...")
+    app.prepare_library(say)
     try:
-        launch(runtime, args.host, args.port, password=settings.ui_password)
+        launch(app, args.host, args.port, password=settings.ui.password)
     except OSError:  # taken while the model loaded
         raise UsageError(f"port {args.port} is in use; try --port {args.port + 1}") from None
     return EXIT_OK

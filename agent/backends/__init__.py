@@ -14,8 +14,22 @@ class BackendUnavailable(RuntimeError):
     """The configured model cannot be used; the message says what to fix, in one line."""
 
 
+# Like pydantic-ai's ALLOW_MODEL_REQUESTS: unit tests set it to False, and then loading a real model or calling
+# a model server fails at once, wherever in Attune (the CLI, the UI, the bench) the model was built.
+ALLOW_MODEL_REQUESTS = True
+
+
+class ModelRequestsRefused(AssertionError):
+    """A real model was about to be loaded or called while ALLOW_MODEL_REQUESTS is False."""
+
+
+def check_allow_model_requests() -> None:
+    if not ALLOW_MODEL_REQUESTS:
+        raise ModelRequestsRefused("a real model was about to run with ALLOW_MODEL_REQUESTS off (a unit test?)")
+
+
 def make_chat_model(settings: AttuneSettings) -> BaseChatModel:
-    match settings.backend:
+    match settings.model.kind:
         case "llamacpp":
             from agent.backends.llamacpp import make_llamacpp_model
 
@@ -23,6 +37,7 @@ def make_chat_model(settings: AttuneSettings) -> BaseChatModel:
         case "openai":
             from agent.backends.openai_compat import make_openai_model
 
+            check_allow_model_requests()
             return make_openai_model(settings)
         case "fake":
             from agent.backends.fake import ScriptedChatModel

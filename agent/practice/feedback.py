@@ -53,15 +53,6 @@ class TurnFeedback:
     rewrite_source: str | None  # "model" or "rules"; None when no rewrite beat the turn
 
 
-def rewrite_key(score: RubricScore) -> tuple[float, int, int]:
-    """Orders turns on the rubric: less blame first, then more antidotes, then more empathy."""
-    return (score.non_blame.score, len({f.kind for f in score.non_blame.strengths}), score.empathy.total)
-
-
-def scores_better(candidate: RubricScore, original: RubricScore) -> bool:
-    return rewrite_key(candidate) > rewrite_key(original)
-
-
 def explain(score: RubricScore) -> str:
     """What worked, what sounded like blame (the horseman named, the words quoted), and what to add."""
     parts: list[str] = []
@@ -188,6 +179,6 @@ class PracticeCoach:
         for candidate, source in candidates:
             candidate_score = self.scorer.score(partner_line, candidate)
             # An example to copy must carry no rule hit at all, not merely fall under the classifier's threshold.
-            if not candidate_score.non_blame.cues and scores_better(candidate_score, score):
+            if not candidate_score.non_blame.cues and candidate_score.better_than(score):
                 return TurnFeedback(score, explain(score), candidate, candidate_score, source)
         return TurnFeedback(score, explain(score), None, None, None)

@@ -5,7 +5,6 @@ and the coach's rewrite, each step written to the store as it completes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NoReturn
 
@@ -16,8 +15,8 @@ from agent.practice.partner import Partner
 from agent.practice.scenarios import Scenario
 from agent.practice.state import PartnerState, choose_move, initial_state, signal_of
 from agent.practice.state import advance as advance_state
-from agent.practice.store import SessionRecord, SessionStore, TurnRecord
-from agent.safety import SafetyVerdict, check_message
+from agent.practice.store import ANY_OWNER, Owner, SessionRecord, SessionStore, TurnRecord
+from agent.safety import SafetyCheckFn, SafetyVerdict
 from agent.text import printable
 from eval.rubric import Scorer
 
@@ -54,7 +53,8 @@ class BranchComparison:
 
     @property
     def retry_better(self) -> bool:
-        return _key(self.retry) > _key(self.first)
+        first, retry = self.first.score, self.retry.score
+        return retry is not None and (first is None or retry.better_than(first))
 
     def to_json(self) -> dict[str, object]:
         return {"first": self.first.to_json(), "retry": self.retry.to_json(), "retry_better": self.retry_better}
@@ -66,10 +66,6 @@ def _pending(record: SessionRecord) -> TurnRecord | None:
     return turns[-1] if turns and turns[-1].pending else None
 
 
-def _key(turn: TurnRecord) -> tuple[float, int, int]:
-    return (turn.non_blame or 0.0, len(set(turn.strengths)), turn.empathy_total or 0)
-
-
 class PracticeSession:
     def __init__(
         self,
@@ -78,6 +74,7 @@ class PracticeSession:
         scenario: Scenario,
         model: BaseChatModel,
         scorer: Scorer,
+        safety_check: SafetyCheckFn,
         *,
         max_turn_chars: int = 2000,
     ) -> None:
@@ -87,7 +84,7 @@ class PracticeSession:
         self.partner = Partner(model, scenario)
         self.coach = PracticeCoach(scorer, model, scenario)
         self.max_turn_chars = max_turn_chars
-        self.safety_check: Callable[[str], SafetyVerdict] = check_message
+        self.safety_check = safety_check  # required: a disclosure must end the role-play, whoever built the session
 
     @classmethod
     def start(
@@ -96,18 +93,26 @@ class PracticeSession:
         scenario: Scenario,
         model: BaseChatModel,
         scorer: Scorer,
+        safety_check: SafetyCheckFn,
         owner: str | None = None,
         **kw: int,
     ) -> PracticeSession:
         session_id = store.create(scenario, initial_state(scenario.difficulty).to_json(), owner)
-        return cls(store, session_id, scenario, model, scorer, **kw)
+        return cls(store, session_id, scenario, model, scorer, safety_check, **kw)
 
     @classmethod
     def resume(
-        cls, store: SessionStore, session_id: str, model: BaseChatModel, scorer: Scorer, **kw: int
+        cls,
+        store: SessionStore,
+        session_id: str,
+        model: BaseChatModel,
+        scorer: Scorer,
+        safety_check: SafetyCheckFn,
+        owner: Owner = ANY_OWNER,
+        **kw: int,
     ) -> PracticeSession:
-        record = store.load(session_id)
-        return cls(store, session_id, record.scenario, model, scorer, **kw)
+        record = store.load(session_id, owner)
+        return cls(store, session_id, record.scenario, model, scorer, safety_check, **kw)
 
     def record(self) -> SessionRecord:
         return self.store.load(self.id)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from agent.practice.scenarios import Scenario
+from eval.rubric import RubricScore
 
 
 class _AnyOwner(enum.Enum):
@@ -25,6 +26,7 @@ class _AnyOwner(enum.Enum):
 
 # `load` and `list` for the terminal: every session. The web UI passes its browser's owner id instead.
 ANY_OWNER = _AnyOwner.ANY
+Owner = str | None | _AnyOwner  # who may see a session: an owner, the terminal's (None), or anyone
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -102,28 +104,29 @@ class TurnRecord:
         return self.partner is None and self.safety_category is None
 
     @property
+    def score(self) -> RubricScore | None:
+        """The rubric's score of this turn, typed (stored as the rubric's JSON)."""
+        return RubricScore.from_json(self.scores) if self.scores else None
+
+    @property
     def non_blame(self) -> float | None:
-        if not self.scores:
-            return None
-        nb = self.scores["non_blame"]
-        return float(nb["score"]) if isinstance(nb, dict) else None
+        score = self.score
+        return score.non_blame.score if score else None
 
     @property
     def empathy_total(self) -> int | None:
-        if not self.scores:
-            return None
-        levels = self.scores["empathy"]
-        return sum(int(v) for v in levels.values()) if isinstance(levels, dict) else None
+        score = self.score
+        return score.empathy.total if score else None
 
     @property
     def horsemen(self) -> list[str]:
-        nb = self.scores["non_blame"] if self.scores else None
-        return sorted({f["kind"] for f in nb["flags"]}) if isinstance(nb, dict) else []
+        score = self.score
+        return score.non_blame.horsemen if score else []
 
     @property
     def strengths(self) -> list[str]:
-        found = self.scores.get("strengths") if self.scores else None
-        return [f["kind"] for f in found] if isinstance(found, list) else []
+        score = self.score
+        return [f.kind for f in score.non_blame.strengths] if score else []
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -296,7 +299,7 @@ class SessionStore:
                 (_now(), reason, session_id),
             )
 
-    def load(self, session_id: str, owner: str | None | _AnyOwner = ANY_OWNER) -> SessionRecord:
+    def load(self, session_id: str, owner: Owner = ANY_OWNER) -> SessionRecord:
         """One session; with `owner`, only if that owner made it (anyone else is told it does not exist)."""
         with self._connect() as db:
             row = db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
@@ -319,7 +322,7 @@ class SessionStore:
             turns=tuple(_turn(t) for t in turns),
         )
 
-    def list(self, owner: str | None | _AnyOwner = ANY_OWNER) -> list[SessionRecord]:
+    def list(self, owner: Owner = ANY_OWNER) -> list[SessionRecord]:
         """Every session (or only `owner`'s), newest first, with its turns."""
         with self._connect() as db:
             rows = db.execute("SELECT id, owner FROM sessions ORDER BY created_at DESC, rowid DESC").fetchall()

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from agent.practice.feedback import ANTIDOTE_NAMES, HORSEMAN_NAMES
-from agent.practice.store import SessionRecord
+from agent.practice.store import SessionRecord, TurnRecord
+from eval.rubric import EMPATHY_MAX
 
 PRACTICE_TIPS = {
     "criticism": "describe one behaviour and how it made you feel, instead of what the other person is",
@@ -27,13 +28,13 @@ PRACTICE_TIPS = {
 class TurnPoint:
     turn: int
     non_blame: float
-    empathy: int  # 0..6
+    empathy: int  # 0..EMPATHY_MAX
     flagged: bool
 
     @property
     def combined(self) -> float:
         """0..1: non-blame and empathy weighted equally; the trend is measured on this."""
-        return (self.non_blame + self.empathy / 6) / 2
+        return (self.non_blame + self.empathy / EMPATHY_MAX) / 2
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class SessionSummary:
         lines = [f"Session {self.session_id}: {n} turn(s); the other person ended {self.final_openness}."]
         for p in self.points:
             blame = "  (blame)" if p.flagged else ""
-            lines.append(f"  turn {p.turn}: non-blame {p.non_blame:.2f}, empathy {p.empathy}/6{blame}")
+            lines.append(f"  turn {p.turn}: non-blame {p.non_blame:.2f}, empathy {p.empathy}/{EMPATHY_MAX}{blame}")
         lines.append(f"Trend: {self.trend} ({self.slope:+.2f} per turn).")
         lines.append(f"Strength: {self.strength}.")
         lines.append(f"Practise next: {self.practise_next}.")
@@ -85,7 +86,7 @@ def summarize(record: SessionRecord) -> SessionSummary:
     )
     strengths = Counter(k for t in turns for k in t.strengths)
     mechanisms = Counter(
-        m for t in turns for m, level in _levels(t.scores).items() if level > 0
+        m for t in turns for m, level in _levels(t).items() if level > 0
     )
     if strengths:
         kind, n = strengths.most_common(1)[0]
@@ -103,7 +104,7 @@ def summarize(record: SessionRecord) -> SessionSummary:
         practise = f"{HORSEMAN_NAMES.get(kind, kind)}: {PRACTICE_TIPS.get(kind, '')}"
     else:
         missing = [k for k in ("i_statement", "need") if k not in strengths]
-        if not any(_levels(t.scores).get("explorations") for t in turns):
+        if not any(_levels(t).get("explorations") for t in turns):
             missing.append("explorations")
         kind = missing[0] if missing else "explorations"
         practise = PRACTICE_TIPS[kind]
@@ -111,9 +112,9 @@ def summarize(record: SessionRecord) -> SessionSummary:
     return SessionSummary(record.id, points, trend, slope, strength, practise, str(state))
 
 
-def _levels(scores: dict[str, object] | None) -> dict[str, int]:
-    empathy = scores.get("empathy") if scores else None
-    return {str(k): int(v) for k, v in empathy.items()} if isinstance(empathy, dict) else {}
+def _levels(turn: TurnRecord) -> dict[str, int]:
+    score = turn.score
+    return score.empathy.levels() if score else {}
 
 
 def _slope(values: list[float]) -> float:
@@ -126,6 +127,50 @@ def _slope(values: list[float]) -> float:
     return num / den
 
 
+@dataclass(frozen=True)
+class SessionMeans:
+    """One session at a glance, for the progress view: its mean scores over the scored turns."""
+
+    record: SessionRecord
+    non_blame: float | None
+    empathy: float | None  # 0..EMPATHY_MAX
+
+    @classmethod
+    def of(cls, record: SessionRecord) -> SessionMeans:
+        scored = [t for t in record.active_turns if t.score]
+        if not scored:
+            return cls(record, None, None)
+        return cls(
+            record,
+            sum(t.non_blame or 0.0 for t in scored) / len(scored),
+            sum(t.empathy_total or 0 for t in scored) / len(scored),
+        )
+
+
+def plot_progress(sessions: list[SessionMeans], out: Path | BinaryIO) -> Path | BinaryIO:
+    """A PNG of each scored session's mean non-blame and empathy, oldest first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scored = [s for s in sessions if s.non_blame is not None and s.empathy is not None]
+    xs = list(range(1, len(scored) + 1))
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=110)
+    ax.plot(xs, [s.non_blame or 0.0 for s in scored], "o-", color="#2a7ab0", label="non-blame (mean)")
+    ax.plot(xs, [(s.empathy or 0) / EMPATHY_MAX for s in scored], "s--", color="#3a9a5b",
+            label="empathy (mean, scaled)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xticks(xs)
+    ax.set_xlabel("session, oldest first")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, format="png")
+    plt.close(fig)
+    return out
+
+
 def plot_summary(summary: SessionSummary, path: Path | BinaryIO, title: str = "") -> Path | BinaryIO:
     """A PNG of non-blame and empathy per turn, blamed turns marked in red, written to a path or a buffer."""
     import matplotlib
@@ -136,7 +181,8 @@ def plot_summary(summary: SessionSummary, path: Path | BinaryIO, title: str = ""
     turns = [p.turn for p in summary.points]
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
     ax.plot(turns, [p.non_blame for p in summary.points], "o-", color="#2a7ab0", label="non-blame (0-1)")
-    ax.plot(turns, [p.empathy / 6 for p in summary.points], "s--", color="#3a9a5b", label="empathy (0-6, scaled)")
+    ax.plot(turns, [p.empathy / EMPATHY_MAX for p in summary.points], "s--", color="#3a9a5b",
+            label=f"empathy (0-{EMPATHY_MAX}, scaled)")
     flagged = [p for p in summary.points if p.flagged]
     if flagged:
         ax.scatter([p.turn for p in flagged], [p.non_blame for p in flagged], s=120, facecolors="none",
@@ -175,7 +221,8 @@ def to_markdown(record: SessionRecord) -> str:
         if t.scores:
             flags = ", ".join(t.horsemen) or "none"
             out.append(
-                f"> Coach: non-blame {t.non_blame:.2f}, empathy {t.empathy_total}/6, blame flags: {flags}. {t.feedback}"
+                f"> Coach: non-blame {t.non_blame:.2f}, empathy {t.empathy_total}/{EMPATHY_MAX}, blame flags: {flags}. "
+                f"{t.feedback}"
             )
             if t.rewrite:
                 out += [">", f"> Try: *{t.rewrite}*"]

@@ -21,8 +21,8 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from agent.app import Attune
 from agent.backends.llamacpp import bundled_model_path
-from agent.runtime import build_coach, ingest_into, open_library
 from agent.settings import load_settings
 from eval.bench import suite_questions
 
@@ -67,9 +67,9 @@ def main() -> None:
             home=work / "home", llm_base_url=f"http://127.0.0.1:{llama_port}/v1",
             chroma_url=f"http://127.0.0.1:{chroma_port}",
         )
-        library = open_library(settings)
-        ingest_into(library, settings, progress=False)
-        coach = build_coach(settings, library)
+        app = Attune(settings)
+        app.ingest(progress=False)
+        coach = app.coach
         questions = suite_questions(40)
         coach.ask(questions[-1]).result()  # warm: embedder, keyword index, server
         print(f"{'users':>5} {'first token median/max s':>26} {'answer median/max s':>22} {'answers/min':>12}")

@@ -10,10 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.backends import make_chat_model
+from agent.app import Attune
 from agent.practice.scenarios import get_scenario
-from agent.practice.session import PracticeSession
-from agent.runtime import make_scorer, open_sessions
 from agent.settings import load_settings
 
 TURNS = [
@@ -26,9 +24,8 @@ TURNS = [
 
 
 def main() -> None:
-    settings = load_settings(home=Path(tempfile.mkdtemp()))
-    model, scorer = make_chat_model(settings), make_scorer(settings)
-    session = PracticeSession.start(open_sessions(settings), get_scenario("plans-changed"), model, scorer)
+    app = Attune(load_settings(home=Path(tempfile.mkdtemp())))
+    session = app.start_practice(get_scenario("plans-changed"))  # with the safety check in force, as users get
     session.say("I want to talk about dinner.")  # warm-up: loads the embedder and fills llama.cpp's caches
     times = []
     for text in TURNS:

@@ -7,6 +7,7 @@ from eval.rubric.empathy import EmpathyModel
 from eval.rubric.scorer import FastScorer, Scorer
 from eval.rubric.spec import Rubric, load_rubric
 from eval.rubric.types import (
+    EMPATHY_MAX,
     MECHANISMS,
     EmpathyScore,
     Evidence,
@@ -17,6 +18,7 @@ from eval.rubric.types import (
 )
 
 __all__ = [
+    "EMPATHY_MAX",
     "MECHANISMS",
     "EmpathyModel",
     "EmpathyScore",

@@ -6,10 +6,12 @@ Scores cross into the agent, the practice coach and reports, so they are datacla
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 MECHANISMS: tuple[str, ...] = ("emotional_reactions", "interpretations", "explorations")
 Level = Literal[0, 1, 2]
+LEVEL_MAX = 2
+EMPATHY_MAX = LEVEL_MAX * len(MECHANISMS)  # the empathy total's top: "4/6" everywhere comes from here
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,44 @@ class RubricScore:
             out["rubric_version"] = self.rubric_version
             out["scorer"] = self.scorer
         return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RubricScore:
+        """Back from `to_json` (with or without evidence): stored sessions and result files become typed again.
+
+        Spans keep their text and reason; their offsets are not stored, so they read 0."""
+        evidence = data.get("empathy_evidence") or {}
+        nb = data["non_blame"]
+
+        def flags(rows: list[dict[str, Any]] | None) -> tuple[Flag, ...]:
+            return tuple(Flag(r["kind"], r.get("span", ""), r.get("reason", "")) for r in rows or [])
+
+        empathy = EmpathyScore(
+            **{
+                m: MechanismScore(
+                    int(data["empathy"][m]),
+                    tuple(Evidence(e.get("span", ""), 0, 0, e.get("reason", "")) for e in evidence.get(m, [])),
+                )
+                for m in MECHANISMS
+            }
+        )
+        non_blame = NonBlameScore(
+            float(nb["score"]),
+            flags(nb.get("flags")),
+            flags(data.get("strengths")),
+            float(nb.get("probability", 0.0)),
+        )
+        return cls(empathy, non_blame, int(data.get("rubric_version", 0)), str(data.get("scorer", "fast")))
+
+    def rank(self) -> tuple[float, int, int, float]:
+        """The one ordering of scores, wherever Attune picks the better text (a draft, a rewrite, a retry):
+        less blame first, then more distinct antidotes, then more empathy, then the scorer's confidence."""
+        return (
+            self.non_blame.score,
+            len({f.kind for f in self.non_blame.strengths}),
+            self.empathy.total,
+            sum(getattr(self.empathy, m).confidence for m in MECHANISMS),
+        )
+
+    def better_than(self, other: RubricScore) -> bool:
+        return self.rank()[:3] > other.rank()[:3]
