@@ -217,6 +217,8 @@ class Attune:
         report = ForgetReport()
         if sessions:
             report.sessions_deleted = forget_sessions(s.sessions_db)
+            with self._lock:
+                self.__dict__.pop("_sessions", None)  # its database file is gone: the next use makes a new one
             shutil.rmtree(s.plots_dir, ignore_errors=True)
         if documents:
             removed: list[str] = []

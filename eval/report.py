@@ -94,13 +94,18 @@ def _e(value: object) -> str:
 
 
 def _levels(scores: dict) -> str:
-    e = scores["empathy"]
-    return "/".join(str(e[m]) for m in MECHANISMS)
+    """"1/0/2": the empathy levels of one stored score."""
+    levels = RubricScore.from_json(scores).empathy.levels()
+    return "/".join(str(levels[m]) for m in MECHANISMS)
+
+
+def _both(scores: dict) -> str:
+    """"1/0/2 · 0.75": the empathy levels and the non-blame score."""
+    return f"{_levels(scores)} · {RubricScore.from_json(scores).non_blame.score:.2f}"
 
 
 def _flags(scores: dict) -> str:
-    flags = scores["non_blame"]["flags"]
-    return "; ".join(f"{f['kind']}: “{f['span']}”" for f in flags) or "none"
+    return "; ".join(f"{f.kind}: “{f.span}”" for f in RubricScore.from_json(scores).non_blame.flags) or "none"
 
 
 def _summary_table(groups: Mapping[str, Summary]) -> str:
@@ -112,7 +117,7 @@ def _summary_table(groups: Mapping[str, Summary]) -> str:
         for name, s in groups.items()
     )
     return (
-        f"<table><tr><th></th><th>answers</th>{head}<th>empathy total (0-6)</th><th>non-blame</th>"
+        f"<table><tr><th></th><th>answers</th>{head}<th>empathy total (0-{EMPATHY_MAX})</th><th>non-blame</th>"
         f"<th>flagged</th></tr>{rows}</table>"
     )
 
@@ -153,14 +158,14 @@ def write_report(rows: Sequence[dict], out_dir: Path, title: str = "Attune evalu
             ref_cell = (
                 "<td>"
                 + (
-                    "<br>".join(f"{_levels(x['scores'])} · {x['scores']['non_blame']['score']:.2f}" for x in refs)
+                    "<br>".join(_both(x["scores"]) for x in refs)
                     or "-"
                 )
                 + "</td>"
             )
         table_rows.append(
             f"<tr><td>{_e(r['id'])}</td><td class=q>{_e(r['question'])}</td><td class=a>{_e(r['answer'])}</td>"
-            f"<td>{_levels(r['scores'])}</td><td>{r['scores']['non_blame']['score']:.2f}<br>"
+            f"<td>{_levels(r['scores'])}</td><td>{RubricScore.from_json(r['scores']).non_blame.score:.2f}<br>"
             f"{_e(_flags(r['scores']))}</td>{ref_cell}</tr>"
         )
     ref_head = "<th>therapists: empathy · non-blame</th>" if has_refs else ""
@@ -194,9 +199,8 @@ def write_comparison(a: Sequence[dict], b: Sequence[dict], names: tuple[str, str
             continue
         rows.append(
             f"<tr><td>{_e(r['id'])}</td><td class=q>{_e(r['question'])}</td>"
-            f"<td class=a>{_e(r['answer'])}</td><td>{_levels(r['scores'])} · {r['scores']['non_blame']['score']:.2f}"
-            f"</td><td class=a>{_e(other['answer'])}</td><td>{_levels(other['scores'])} · "
-            f"{other['scores']['non_blame']['score']:.2f}</td></tr>"
+            f"<td class=a>{_e(r['answer'])}</td><td>{_both(r['scores'])}"
+            f"</td><td class=a>{_e(other['answer'])}</td><td>{_both(other['scores'])}</td></tr>"
         )
     body = (
         _summary_table(groups) + '<img src="criteria.png" alt="mean score per criterion"><img src="distributions.png" '

@@ -36,7 +36,9 @@ class _ChatCompletions(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A stand-in OpenAI-compatible server on loopback: requests to it are allowed, it is no real model."""
+    monkeypatch.setattr("agent.backends.ALLOW_MODEL_REQUESTS", True)
     _ChatCompletions.requests = []
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ChatCompletions)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

@@ -19,7 +19,7 @@ from agent.cli import main
 from agent.coach import Coach
 from agent.safety import check_message
 from agent.settings import AttuneSettings
-from eval.bench import BenchResult, format_table, percentile
+from eval.benchmarks import BenchResult, format_table, percentile
 from knowledge.ingest import ingest
 from knowledge.library import Library, LibraryUnavailable
 from knowledge.retrieve import HybridRetriever, pick_sentences, split_sentences, tokenize

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.commands import EXIT_OK, UsageError, app_from_args, say
-from agent.commands.practice_chat import interactive, plot_for, print_comparison, print_turn, safety_text
+from agent.commands.practice_chat import (
+    interactive,
+    pick_scenario,
+    plot_for,
+    print_comparison,
+    print_turn,
+    safety_text,
+)
 
 if TYPE_CHECKING:
     from agent.app import Attune
@@ -105,7 +112,7 @@ def _open_session(app: Attune, args: argparse.Namespace, talk: bool) -> Practice
         except ScenarioRefused as exc:
             raise UsageError(str(exc)) from None
     elif not args.describe:
-        scenario = _pick_scenario(app)
+        scenario = pick_scenario(app)
     if talk:
         say("Loading the model ...")
     if args.describe:
@@ -115,22 +122,6 @@ def _open_session(app: Attune, args: argparse.Namespace, talk: bool) -> Practice
             raise UsageError(str(exc)) from None
     assert scenario is not None
     return app.start_practice(scenario, save=not args.no_save)
-
-
-def _pick_scenario(app: Attune) -> Scenario:
-    scenarios = list(app.scenarios().values())
-    for n, s in enumerate(scenarios, 1):
-        print(f"  {n:2}. {s.title} (with {s.name}, {s.role}; {s.difficulty})")
-    try:
-        choice = input("Pick a scenario by number or id: ").strip()
-    except EOFError:
-        raise UsageError("no scenario chosen: give --scenario ID (see --list)") from None
-    by_id = {s.id: s for s in scenarios}
-    if choice in by_id:
-        return by_id[choice]
-    if choice.isdigit() and 1 <= int(choice) <= len(scenarios):
-        return scenarios[int(choice) - 1]
-    raise UsageError(f"no scenario {choice!r}; `attune practice --list` shows them")
 
 
 def _scripted(app: Attune, session: PracticeSession, args: argparse.Namespace) -> int:

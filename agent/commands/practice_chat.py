@@ -11,11 +11,31 @@ from agent.commands import EXIT_OK
 
 if TYPE_CHECKING:
     from agent.app import Attune
+    from agent.practice.scenarios import Scenario
     from agent.practice.session import BranchComparison, PracticeSession, SafetyStop
     from agent.practice.store import TurnRecord
     from agent.practice.summary import SessionSummary
 
 HELP = "Type what you would say. /retry: say the last turn again. /end: finish with a summary. /quit: stop (saved)."
+
+
+def pick_scenario(app: Attune) -> Scenario:
+    """Ask at the terminal which scenario to practise."""
+    from agent.commands import UsageError
+
+    scenarios = list(app.scenarios().values())
+    for n, s in enumerate(scenarios, 1):
+        print(f"  {n:2}. {s.title} (with {s.name}, {s.role}; {s.difficulty})")
+    try:
+        choice = input("Pick a scenario by number or id: ").strip()
+    except EOFError:
+        raise UsageError("no scenario chosen: give --scenario ID (see --list)") from None
+    by_id = {s.id: s for s in scenarios}
+    if choice in by_id:
+        return by_id[choice]
+    if choice.isdigit() and 1 <= int(choice) <= len(scenarios):
+        return scenarios[int(choice) - 1]
+    raise UsageError(f"no scenario {choice!r}; `attune practice --list` shows them")
 
 
 def safety_text(app: Attune, stop: SafetyStop) -> str:

@@ -13,6 +13,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from agent.practice.partner import OUT_OF_CHARACTER
 from agent.practice.scenarios import Scenario
 from eval.rubric import RubricScore, Scorer
+from eval.rubric.text import sentence_matches
 
 HORSEMAN_NAMES = {
     "criticism": "Criticism",
@@ -91,10 +92,8 @@ def rule_rewrite(text: str, score: RubricScore, scenario: Scenario) -> str:
     flagged = [f.start for f in score.non_blame.flags]
     kept: list[str] = []
     blamed: list[str] = []
-    for m in re.finditer(r"[^.!?\n]+[.!?]*", text):
+    for m in sentence_matches(text):
         sentence = m.group().strip()
-        if not sentence:
-            continue
         (blamed if any(m.start() <= s < m.end() for s in flagged) else kept).append(sentence)
     has_feeling = any(f.kind == "i_statement" for f in score.non_blame.strengths)
     opening = [] if has_feeling else [f"I feel {_feeling(' '.join(blamed) or text)} when {scenario.topic}."]

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from agent.practice.scenarios import STYLE_NOTES, Scenario
 from agent.practice.state import Move, PartnerState
+from eval.rubric.text import sentences as split_sentences
 
 MOVE_INSTRUCTIONS: dict[Move, str] = {
     Move.ASSERT: "Stand your ground: insist on what you want and why you have the right to it. Do not apologise.",
@@ -98,7 +99,7 @@ def clean_line(text: str, scenario: Scenario) -> str | None:
     text = re.sub(rf"^\s*(?:{re.escape(scenario.name)}|partner|me)\s*:\s*", "", text.strip(), flags=re.I)
     text = text.strip().strip('"“”').strip()
     text = text.split("\n")[0].strip()
-    sentences = [s.strip() for s in re.findall(r"[^.!?]+[.!?]*", text) if s.strip()]
+    sentences = split_sentences(text)  # one line by now: the rubric's splitter splits it as before
     finished = [s for s in sentences if s[-1] in ".!?"]
     # Brief and whole: at most two sentences, and none cut off by the token limit.
     line = " ".join((finished or sentences)[:2]).strip()

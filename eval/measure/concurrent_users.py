@@ -24,7 +24,7 @@ from pathlib import Path
 from agent.app import Attune
 from agent.backends.llamacpp import bundled_model_path
 from agent.settings import load_settings
-from eval.bench import suite_questions
+from eval.benchmarks import suite_questions
 
 
 def free_port() -> int:

@@ -7,7 +7,6 @@ a per-sentence "is this evidence" model trained on the annotators' rationales, w
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import as_file, files
@@ -17,6 +16,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
+from eval.rubric.text import sentence_matches
 from eval.rubric.types import MECHANISMS, EmpathyScore, Evidence, MechanismScore
 
 # texts -> array (n, dim) of unit-length sentence embeddings
@@ -26,7 +26,6 @@ MODEL_FILE = "empathy_model.npz"
 CONTEXT_CACHE = 256  # messages whose embeddings are kept
 WORD_FEATURES = 2**17
 CHAR_FEATURES = 2**17
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _LEVEL_WORD = {1: "weak", 2: "strong"}
 _MECHANISM_WORDS = {
     "emotional_reactions": "expression of warmth or concern",
@@ -36,7 +35,7 @@ _MECHANISM_WORDS = {
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    spans = [(m.start(), m.end()) for m in _SENTENCE.finditer(text) if m.group().strip()]
+    spans = [(m.start(), m.end()) for m in sentence_matches(text)]
     return spans or [(0, len(text))]
 
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator, Sequence
 
 from eval.rubric.spec import NonBlameSpec
+from eval.rubric.text import sentence_matches
 from eval.rubric.types import Flag, NonBlameScore
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)", re.MULTILINE)
 _QUOTED = re.compile(r"\"[^\"\n]{1,300}\"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’|\*[^*\n]{1,200}\*(?!\*)")
 # A sentence that introduces a script to say to someone else: its words are advice, not the writer's own.
 _SCRIPT = re.compile(
@@ -24,9 +24,8 @@ _SCRIPT = re.compile(
 
 def sentences(text: str) -> Iterator[tuple[int, str]]:
     """(offset, sentence) pairs covering the text's sentences."""
-    for m in _SENTENCE.finditer(text):
-        if m.group().strip():
-            yield m.start(), m.group()
+    for m in sentence_matches(text):
+        yield m.start(), m.group()
 
 
 def quoted_ranges(text: str) -> list[tuple[int, int]]:
