@@ -63,10 +63,10 @@ def main() -> None:
     try:
         wait_for(f"http://127.0.0.1:{llama_port}/v1/models", servers[0])
         wait_for(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", servers[1])
-        settings = load_settings(
-            home=work / "home", llm_base_url=f"http://127.0.0.1:{llama_port}/v1",
-            chroma_url=f"http://127.0.0.1:{chroma_port}",
-        )
+        settings = load_settings(**{
+            "home": work / "home", "model.base_url": f"http://127.0.0.1:{llama_port}/v1",
+            "retrieval.chroma_url": f"http://127.0.0.1:{chroma_port}",
+        })
         app = Attune(settings)
         app.ingest(progress=False)
         coach = app.coach

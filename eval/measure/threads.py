@@ -16,7 +16,7 @@ PROMPT = "Write three sentences about listening to a partner after a long day."
 
 
 def tokens_per_s(n_threads: int | None) -> tuple[int, float]:
-    model = make_chat_model(load_settings(n_threads=n_threads))
+    model = make_chat_model(load_settings(**{"model.n_threads": n_threads}))
     chosen = n_threads or threads_for_now(2)
     started, tokens = time.perf_counter(), 0
     for _ in model.stream(PROMPT, max_tokens=80):
