@@ -20,6 +20,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from agent import backends
 from agent.coach import AnswerStream, Coach
 from agent.followup import ConversationTurn
+from agent.models import BUNDLED, ModelChoiceError, catalog, choose, chosen_model_file, local_file
 from agent.practice.scenarios import Relationship, Scenario, load_scenarios, scenario_from_description
 from agent.practice.session import PracticeSession
 from agent.practice.store import ANY_OWNER, Owner, SessionStore, forget_sessions
@@ -266,6 +267,30 @@ class Attune:
             store or self.sessions, session_id, self.model, self.scorer, self.safety_check, owner=owner,
             max_turn_chars=self.settings.practice.max_turn_chars,
         )
+
+    # Models.
+
+    def model_choices(self) -> list[str]:
+        """The models a person can switch to here: the bundled one and every curated model already downloaded."""
+        return [BUNDLED] + [m.name for m in catalog().values() if local_file(self.settings, m).is_file()]
+
+    def current_model(self) -> str:
+        chosen = chosen_model_file(self.settings)
+        names = {local_file(self.settings, m): m.name for m in catalog().values()}
+        return names.get(chosen, BUNDLED) if chosen else BUNDLED
+
+    def use_model(self, name: str) -> Path | None:
+        """Make a downloaded model (or the bundled one) the default, and run it from the next answer or turn on.
+
+        Raises ModelChoiceError for a model that is unknown or not downloaded, or when the settings fix the model
+        (a model path or a server), which a choice made here could not override."""
+        if self.settings.model.path or self.settings.model.kind != "llamacpp":
+            raise ModelChoiceError("the model is fixed by the settings (a model path or a server); change it there")
+        path = choose(self.settings, name, catalog())
+        with self._lock:
+            for part in ("_model", "_coach"):  # both hold the old model; the next use loads the new one
+                self.__dict__.pop(part, None)
+        return path
 
     def warm(self) -> None:
         """Build the shared parts now (before a server takes requests from several threads)."""

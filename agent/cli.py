@@ -19,7 +19,7 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agent.commands import ask, library, practice, sessions
+    from agent.commands import ask, library, models, practice, sessions
 
     parser = OneLineParser(
         prog="attune",
@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="settings file (default: ~/.config/attune/attune.toml if it exists; never the working directory's)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for register in (library.register, ask.register, practice.register, sessions.register, *_plugin_commands()):
+    for register in (
+        library.register, ask.register, practice.register, sessions.register, models.register, *_plugin_commands()
+    ):
         register(sub)
     return parser
 

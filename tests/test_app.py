@@ -78,3 +78,36 @@ def test_an_unsaved_session_leaves_nothing_in_the_store(app: Attune):
     session.say("I feel hurt when plans change.")
     assert not session.store.saved and app.sessions.list() == []
     assert app.resume_practice(session.id, store=session.store).record().active_turns
+
+
+def test_switching_the_model_rebuilds_the_model_and_the_coach_on_the_chosen_file(tmp_path: Path, monkeypatch):
+    import shutil
+
+    from agent.backends.llamacpp import bundled_model_path, resolve_model_path
+    from agent.models import ModelChoiceError, catalog
+
+    built: list[Path] = []
+
+    def fake_factory(settings: AttuneSettings) -> ScriptedChatModel:
+        built.append(resolve_model_path(settings))  # the file llama.cpp would load
+        return ScriptedChatModel(default_reply="Okay.")
+
+    monkeypatch.setattr("agent.backends.make_chat_model", fake_factory)
+    app = Attune(AttuneSettings(home=tmp_path), embeddings=HashingEmbeddings())
+    model = catalog()["qwen2.5-1.5b"]
+    assert app.model_choices() == ["bundled"] and app.current_model() == "bundled"
+    with pytest.raises(ModelChoiceError, match="not downloaded yet"):
+        app.use_model(model.name)
+    (tmp_path / "models").mkdir()
+    shutil.copy(bundled_model_path(), tmp_path / "models" / model.filename)  # as `attune models pull` leaves it
+    first_coach = app.coach
+    assert app.model_choices() == ["bundled", model.name]
+    app.use_model(model.name)
+    assert app.current_model() == model.name and app.coach is not first_coach and app.coach.model is app.model
+    assert built == [bundled_model_path(), tmp_path / "models" / model.filename]
+    app.use_model("bundled")
+    _ = app.model
+    assert built[-1] == bundled_model_path()
+    fixed = Attune(AttuneSettings(home=tmp_path, model_path=bundled_model_path()))
+    with pytest.raises(ModelChoiceError, match="fixed by the settings"):
+        fixed.use_model(model.name)

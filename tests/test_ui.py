@@ -471,3 +471,10 @@ def test_the_login_throttle_lets_the_right_password_in_once_the_window_passes():
     assert not check("attune", "secret")  # throttled
     time.sleep(0.25)
     assert check("attune", "secret") and not check("someone", "secret")
+
+
+def test_the_model_picker_lists_the_models_and_refuses_a_switch_the_settings_forbid(ui_server):
+    client = Client(ui_server, verbose=False)
+    note = client.predict("bundled", api_name="/use_model")
+    # The test server runs the fake backend: a setting fixes the model, and the page says so instead of failing.
+    assert "fixed by the settings" in note

@@ -17,9 +17,10 @@ from starlette.middleware import Middleware
 
 from agent.app import Attune
 from agent.commands import DISCLAIMER
+from agent.models import ModelChoiceError
 from ui import LOOPBACK_NAMES
 from ui.guards import LoginThrottle, LoopbackGuard, OwnerCookie
-from ui.tabs import HelpPanel, ask, evaluate, library, practice, progress
+from ui.tabs import MODEL_QUEUE, HelpPanel, ask, evaluate, library, practice, progress
 
 # Leaves the page at once for a neutral one and drops this page from the tab's history.
 QUICK_EXIT_JS = "() => { window.location.replace('about:blank'); }"
@@ -38,13 +39,28 @@ def build_app(app: Attune) -> gr.Blocks:
     with gr.Blocks(title="Attune", analytics_enabled=False) as page:
         with gr.Row():
             gr.Markdown("# Attune\nA relationship coach that runs on your own machine.")
+            model_pick = gr.Dropdown(
+                choices=app.model_choices(), value=app.current_model(), label="Model", scale=0, min_width=180,
+                info="`attune models pull NAME` adds more", elem_id="model-pick",
+            )
             exit_button = gr.Button("Quick exit", elem_id="quick-exit", variant="stop", size="sm")
+        model_note = gr.Markdown(elem_id="model-note")
         gr.Markdown(f"*{DISCLAIMER}*", elem_id="disclaimer")
         with gr.Column(visible=False, elem_id="attune-help") as help_box:
             help_panel = HelpPanel(gr.Markdown(), help_box)
             help_close = gr.Button("Close", size="sm", elem_id="attune-help-close")
         help_close.click(lambda: gr.update(visible=False), None, help_box, api_visibility="private")
         exit_button.click(None, js=QUICK_EXIT_JS)
+
+        def use_model(name: str) -> str:
+            try:
+                path = app.use_model(name)
+            except ModelChoiceError as exc:
+                return f"*{exc}*"
+            return f"*Answers and practice now use {path.name if path else 'the bundled model'}.*"
+
+        # In the model's queue: a switch waits for the answer in progress, and the next one runs on the new model.
+        model_pick.input(use_model, [model_pick], [model_note], api_name="use_model", **MODEL_QUEUE)
         tabs = [
             ask.build(app, help_panel),
             practice.build(app, help_panel),

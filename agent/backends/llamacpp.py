@@ -49,7 +49,10 @@ def bundled_model_path() -> Path:
 
 
 def resolve_model_path(settings: AttuneSettings) -> Path:
-    path = settings.model.path or bundled_model_path()
+    """The GGUF to run: the model path setting, else the model `attune models use` chose, else the bundled one."""
+    from agent.models import chosen_model_file
+
+    path = settings.model.path or chosen_model_file(settings) or bundled_model_path()
     if not path.is_file():
         raise BackendUnavailable(
             f"model file not found: {path}; set ATTUNE_MODEL__PATH or --model to an existing .gguf file "
