@@ -13,7 +13,7 @@ from agent.commands import OneLineParser, UsageError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from eval.commands import suites, train, validate
+    from eval.commands import practice, suites, train, validate
 
     p = sub.add_parser(
         "eval",
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=run_eval)
     actions = p.add_subparsers(dest="eval_command", metavar="ACTION", parser_class=OneLineParser, required=True)
-    for module in (suites, validate, train):
+    for module in (suites, practice, validate, train):
         module.add(actions)
 
 
