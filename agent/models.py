@@ -94,7 +94,9 @@ def pull(settings: AttuneSettings, model: CatalogModel) -> Path:
             )
         )
     except OfflineModeIsEnabled:
-        raise ModelPullFailed("offline mode is on (HF_HUB_OFFLINE): unset it to download a model") from None
+        raise ModelPullFailed(
+            "offline mode is on (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE): unset it to download a model"
+        ) from None
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError, httpx.HTTPError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelPullFailed(

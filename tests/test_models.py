@@ -88,7 +88,8 @@ def hub() -> Iterator[Hub]:
 
 
 def attune(home: Path, *args: str, endpoint: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTUNE_", "HF_"))}
+    # TRANSFORMERS_OFFLINE too: huggingface_hub reads it as offline mode, and the embedder sets it in this process.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTUNE_", "HF_", "TRANSFORMERS_"))}
     env |= {"ATTUNE_HOME": str(home), "HF_ENDPOINT": endpoint, "HF_HOME": str(home / "hf")}
     exe = str(Path(sys.executable).with_name("attune"))
     return subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=300)
@@ -134,3 +135,12 @@ def test_offline_pull_fails_in_one_line_and_nothing_else_goes_online(tmp_path: P
     assert len(lines) == 2  # "Downloading ..." and the one-line reason
     unknown = attune(tmp_path, "models", "use", "gpt-9", endpoint=f"http://127.0.0.1:{port}")
     assert unknown.returncode == 2 and "no model 'gpt-9'" in unknown.stderr
+
+
+def test_offline_mode_is_said_as_such(tmp_path: Path, hub: Hub):
+    env_home = tmp_path
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTUNE_", "HF_", "TRANSFORMERS_"))}
+    env |= {"ATTUNE_HOME": str(env_home), "HF_ENDPOINT": hub.url, "TRANSFORMERS_OFFLINE": "1"}
+    exe = str(Path(sys.executable).with_name("attune"))
+    done = subprocess.run([exe, "models", "pull", MODEL.name], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and "offline mode is on" in done.stderr and not hub.requests
