@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from agent.app import Attune
-from agent.practice.partner import clean_line
+from agent.practice.partner import NEAR_REPEAT, clean_line, similarity
 from agent.practice.scenarios import Scenario
 from agent.practice.session import SafetyStop
 from agent.practice.store import TurnRecord
@@ -68,7 +68,6 @@ SCRIPTS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 # Words of the character card and of the prompt that must never reach a line the partner says.
 _SCAFFOLD = re.compile(r"what you need|your view:|situation:|next move|for example:|reply as|\[|\]", re.IGNORECASE)
-_WORD = re.compile(r"[a-z']+")
 
 
 @dataclass
@@ -101,15 +100,6 @@ class ScriptRun:
         }
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 2}
-
-
-def _similar(a: str, b: str) -> float:
-    wa, wb = _words(a), _words(b)
-    return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
-
-
 def check_line(line: str, scenario: Scenario, earlier: Sequence[str], user: str, revealed: bool) -> list[str]:
     """The character checks a partner line must pass: why it fails, or [] when it passes."""
     failures = []
@@ -120,9 +110,9 @@ def check_line(line: str, scenario: Scenario, earlier: Sequence[str], user: str,
         failures.append("card leak")
     if re.match(rf"\s*{re.escape(scenario.name)}\b\s*[,!]", line):
         failures.append("role swap")  # addressing itself by its own name: it is speaking as the user
-    if _similar(line, user) > 0.8:
+    if similarity(line, user) > 0.8:
         failures.append("parrot")
-    if any(_similar(line, before) > 0.7 for before in earlier):
+    if any(similarity(line, before) > NEAR_REPEAT for before in earlier):
         failures.append("repeat")
     return failures
 

@@ -560,3 +560,22 @@ def test_sessions_made_for_an_owner_are_listed_and_loaded_only_for_that_owner(st
     with pytest.raises(SessionNotFound):
         store.load(terminal.id, owner="browser:a")  # the terminal's sessions are not any browser's
     assert {r.id for r in store.list()} == {a.id, terminal.id}  # the terminal sees every session
+
+
+def test_the_card_fallback_does_not_say_the_same_line_twice():
+    from agent.practice.partner import fallback_line
+    from agent.practice.state import Move, PartnerState
+
+    scenario = get_scenario("plans-changed")
+    said: set[str] = {scenario.opening_line}
+    lines = []
+    for turn in range(4):
+        line = fallback_line(scenario, Move.ASSERT, PartnerState(openness=1, turn=turn), said)
+        lines.append(line)
+        said.add(line)
+    assert len(set(lines)) == 4  # two stance lines, then the card's facts, never a repeat
+    everything = {*scenario.stance, *scenario.facts}
+    assert set(lines) <= everything
+    assert fallback_line(scenario, Move.CONCEDE, PartnerState(openness=2), said) == scenario.concession
+    said |= everything | {scenario.concession}
+    assert fallback_line(scenario, Move.CONCEDE, PartnerState(openness=2), said) == scenario.concession

@@ -62,6 +62,19 @@ def scripted_line(scenario: Scenario, move: Move, state: PartnerState) -> str:
     raise AssertionError(move)
 
 
+def fallback_line(scenario: Scenario, move: Move, state: PartnerState, said: set[str]) -> str:
+    """The card's words when the model's line is unusable: the move's own line unless it was already said, then
+    another line of the card not yet said, so a conversation does not hear the same sentence twice."""
+    first = scripted_line(scenario, move, state)
+    if first not in said:
+        return first
+    own = {Move.ASSERT: scenario.stance, Move.FACTS: scenario.facts}.get(move, [])
+    for line in [*own, *scenario.facts, *scenario.stance]:
+        if line not in said:
+            return line
+    return first  # every line of the card has been said: repeating one is better than leaving the role
+
+
 def partner_messages(
     scenario: Scenario, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]
 ) -> list[BaseMessage]:
@@ -125,9 +138,20 @@ class Partner:
         line = clean_line(raw, self.scenario)
         earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
         gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
-        if line is None or line in earlier or gives_in or _echoes(line, history[-1][0] if history else ""):
-            return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
+        repeats = line is not None and any(similarity(line, before) > NEAR_REPEAT for before in earlier)
+        if line is None or repeats or gives_in or _echoes(line, history[-1][0] if history else ""):
+            return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
         return PartnerLine(line, move, "model")
+
+
+NEAR_REPEAT = 0.7  # word overlap (Jaccard) above which a line counts as said before
+
+
+def similarity(a: str, b: str) -> float:
+    """Word overlap of two lines (Jaccard, words of three letters or more): 1.0 for the same words."""
+    wa = {w for w in re.findall(r"[a-z']+", a.lower()) if len(w) > 2}
+    wb = {w for w in re.findall(r"[a-z']+", b.lower()) if len(w) > 2}
+    return len(wa & wb) / len(wa | wb) if wa and wb else float(a.strip().lower() == b.strip().lower())
 
 
 def _echoes(line: str, user: str) -> bool:
