@@ -17,7 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from agent.app import Attune
-from agent.practice.partner import NEAR_REPEAT, clean_line, similarity
+from agent.practice.partner import NEAR_REPEAT, clean_line, leaks_card, similarity
 from agent.practice.scenarios import Scenario
 from agent.practice.session import SafetyStop
 from agent.practice.store import TurnRecord
@@ -66,8 +66,6 @@ SCRIPTS: dict[str, tuple[tuple[str, ...], str]] = {
         "recovers",
     ),
 }
-# Words of the character card and of the prompt that must never reach a line the partner says.
-_SCAFFOLD = re.compile(r"what you need|your view:|situation:|next move|for example:|reply as|\[|\]", re.IGNORECASE)
 
 
 @dataclass
@@ -105,8 +103,7 @@ def check_line(line: str, scenario: Scenario, earlier: Sequence[str], user: str,
     failures = []
     if clean_line(line, scenario) is None:
         failures.append("out of character")
-    hidden = [*scenario.interests, *scenario.needs]
-    if _SCAFFOLD.search(line) or (not revealed and any(h.lower() in line.lower() for h in hidden)):
+    if leaks_card(line, scenario, revealed):
         failures.append("card leak")
     if re.match(rf"\s*{re.escape(scenario.name)}\b\s*[,!]", line):
         failures.append("role swap")  # addressing itself by its own name: it is speaking as the user

@@ -65,3 +65,15 @@ def test_eval_practice_refuses_unknown_scripts_and_scenarios(tmp_path, capsys):
     assert main(["eval", "practice", "--scenarios", "nowhere", "--out", str(tmp_path / "x")]) == 2
     assert "no scenario nowhere" in capsys.readouterr().err
     assert set(SCRIPTS) == {"skilful", "blaming", "subtle", "mixed", "repairing"}
+
+
+def test_the_prompts_own_words_and_assistant_refusals_never_pass_as_a_line():
+    from agent.practice.partner import clean_line, leaks_card
+
+    card = get_scenario("family-sibling-care")
+    # Both seen from Qwen2.5-1.5B in the suite: the move instruction turned into a line, and a refusal.
+    told = "I'll keep my private reasons to myself for now and stand my ground."
+    assert leaks_card(told, card, revealed=False)
+    assert clean_line("I'm sorry, but I can't assist with that.", card) is None
+    assert not leaks_card("I can't leave the site before five.", card, revealed=False)
+    assert not leaks_card("I know what you want, but it's my week too.", card, revealed=False)

@@ -31,9 +31,37 @@ OUT_OF_CHARACTER = re.compile(
     r"your partner|communication skills|it'?s important to|remember to|here(?:'s| is) (?:a|an|my) (?:response|reply)|"
     r"user|coach|sorry,? I can'?t|I can'?t help|how can I help|here'?s|for example|response|they said|"
     r"conversation|my previous|sorry to hear|you'?re not alone|i can only imagine|it'?s okay to feel|"
-    r"how you must|i understand how|journey|support you|for your loss)\b|^\s*you are\b|[()\[\]]",
+    r"how you must|i understand how|journey|support you|for your loss|can'?t assist|cannot assist)\b|"
+    r"^\s*you are\b|[()\[\]]",
     re.IGNORECASE,
 )
+
+
+# The prompt's own words (the move instructions, the reveal gate, the rules) must never come back as a line: a
+# small model often turns "Keep your private reasons to yourself" into "I'll keep my private reasons to myself".
+_PROMPT_WORDS = (
+    " ".join(MOVE_INSTRUCTIONS.values())
+    + " Keep your private reasons to yourself for now. You are now ready to share what is really going on."
+    " Speak only as yourself, in one or two short spoken sentences. Never give advice about communication."
+)
+_SCAFFOLD = re.compile(r"what you need:|your view:|situation:|next move|for example:|reply as", re.IGNORECASE)
+_AS_SECOND_PERSON = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "i'm": "you're",
+                     "i'll": "you'll", "i've": "you've", "i'd": "you'd", "am": "are"}
+
+
+def _five_grams(text: str) -> set[tuple[str, ...]]:
+    words = [_AS_SECOND_PERSON.get(w, w) for w in re.findall(r"[a-z']+", text.lower())]
+    return {tuple(words[i : i + 5]) for i in range(len(words) - 4)}
+
+
+_PROMPT_GRAMS = _five_grams(_PROMPT_WORDS)
+
+
+def leaks_card(line: str, scenario: Scenario, revealed: bool) -> bool:
+    """The line repeats the prompt's instructions or labels, or tells a hidden interest or need before its time."""
+    if _SCAFFOLD.search(line) or _five_grams(line) & _PROMPT_GRAMS:
+        return True
+    return not revealed and any(h.lower() in line.lower() for h in [*scenario.interests, *scenario.needs])
 
 
 # On an assert move the partner holds its ground: an apology there is giving in after one sentence.
@@ -139,7 +167,8 @@ class Partner:
         earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
         gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
         repeats = line is not None and any(similarity(line, before) > NEAR_REPEAT for before in earlier)
-        if line is None or repeats or gives_in or _echoes(line, history[-1][0] if history else ""):
+        leaks = line is not None and leaks_card(line, self.scenario, state.revealed)
+        if line is None or repeats or leaks or gives_in or _echoes(line, history[-1][0] if history else ""):
             return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
         return PartnerLine(line, move, "model")
 
