@@ -256,7 +256,7 @@ class Attune:
         store = self.sessions if save else SessionStore(None)
         return PracticeSession.start(
             store, scenario, self.model, self.scorer, self.safety_check, owner=owner,
-            max_turn_chars=self.settings.practice.max_turn_chars,
+            max_turn_chars=self.settings.practice.max_turn_chars, model_lines=self.partner_writes_lines(),
         )
 
     def resume_practice(
@@ -265,8 +265,19 @@ class Attune:
         """A saved session (or one in `store`, for an unsaved one), refused when `owner` does not own it."""
         return PracticeSession.resume(
             store or self.sessions, session_id, self.model, self.scorer, self.safety_check, owner=owner,
-            max_turn_chars=self.settings.practice.max_turn_chars,
+            max_turn_chars=self.settings.practice.max_turn_chars, model_lines=self.partner_writes_lines(),
         )
+
+    def partner_writes_lines(self) -> bool:
+        """Whether the chat model writes the other person's lines (else the scenario card's words alone)."""
+        choice = self.settings.practice.partner_lines
+        if choice != "auto":
+            return choice == "model"
+        if self._given_model is not None or self.settings.model.kind != "llamacpp":
+            return True
+        from agent.backends.llamacpp import bundled_model_path, resolve_model_path
+
+        return resolve_model_path(self.settings) != bundled_model_path()
 
     # Models.
 

@@ -166,6 +166,12 @@ class PracticeSettings(_Group):
     """Role-play practice."""
 
     max_turn_chars: int = Field(2000, ge=1, description="Longest practice turn accepted, in characters.")
+    partner_lines: Literal["auto", "model", "card"] = Field(
+        "auto",
+        description="Who writes the other person's lines: the chat model (checked, with the scenario card's words "
+        "as the fallback), or the card alone. auto: the card for the bundled 135M model, whose own lines were "
+        "mostly incoherent or out of role when read (docs/measurements.md), the model for any other.",
+    )
 
 
 class SafetySettings(_Group):

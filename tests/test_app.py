@@ -111,3 +111,24 @@ def test_switching_the_model_rebuilds_the_model_and_the_coach_on_the_chosen_file
     fixed = Attune(AttuneSettings(home=tmp_path, model_path=bundled_model_path()))
     with pytest.raises(ModelChoiceError, match="fixed by the settings"):
         fixed.use_model(model.name)
+
+
+def test_the_bundled_model_leaves_the_partners_lines_to_the_card(tmp_path: Path, monkeypatch):
+    from agent.backends.llamacpp import bundled_model_path
+
+    calls: list[object] = []
+
+    def fake_factory(settings: AttuneSettings) -> ScriptedChatModel:
+        calls.append(settings)
+        return ScriptedChatModel(default_reply="Whatever you say.")
+
+    monkeypatch.setattr("agent.backends.make_chat_model", fake_factory)
+    bundled = Attune(AttuneSettings(home=tmp_path), embeddings=HashingEmbeddings())
+    assert not bundled.partner_writes_lines()  # auto, on the bundled 135M model: the card's words
+    turn = bundled.start_practice(get_scenario("plans-changed"), save=False).say("I feel hurt when plans change.")
+    assert turn.partner_source == "script"
+    forced = AttuneSettings(home=tmp_path, practice={"partner_lines": "model"})
+    assert Attune(forced, embeddings=HashingEmbeddings()).partner_writes_lines()
+    other = AttuneSettings(home=tmp_path / "o", model_path=tmp_path / "big.gguf")
+    (tmp_path / "big.gguf").write_bytes(bundled_model_path().read_bytes()[:64])
+    assert Attune(other, embeddings=HashingEmbeddings()).partner_writes_lines()  # any other model writes them

@@ -150,21 +150,26 @@ def clean_line(text: str, scenario: Scenario) -> str | None:
 
 
 class Partner:
-    def __init__(self, model: BaseChatModel, scenario: Scenario, *, max_tokens: int = 80) -> None:
+    def __init__(
+        self, model: BaseChatModel, scenario: Scenario, *, max_tokens: int = 80, model_lines: bool = True
+    ) -> None:
         self.model = model
         self.scenario = scenario
         self.max_tokens = max_tokens
+        self.model_lines = model_lines  # False: the card's words only, never the model's (see PracticeSettings)
 
     def reply(self, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]) -> PartnerLine:
         """One line in the chosen move; `history` ends with the user's turn that awaits it."""
         if move is Move.PROPOSE and state.revealed and state.last_move is not Move.PROPOSE:
             # The moment the hidden need comes out is the point of the exercise: say it in the scenario's words.
             return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
+        earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
+        if not self.model_lines:
+            return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
         messages = partner_messages(self.scenario, state, move, history)
         # Tagged so callbacks (`attune bench`) can tell the partner's calls from the coach's.
         raw = self.model.invoke(messages, config={"tags": ["partner"]}, max_tokens=self.max_tokens).text
         line = clean_line(raw, self.scenario)
-        earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}
         gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
         repeats = line is not None and any(similarity(line, before) > NEAR_REPEAT for before in earlier)
         leaks = line is not None and leaks_card(line, self.scenario, state.revealed)

@@ -77,11 +77,12 @@ class PracticeSession:
         safety_check: SafetyCheckFn,
         *,
         max_turn_chars: int = 2000,
+        model_lines: bool = True,
     ) -> None:
         self.store = store
         self.id = session_id
         self.scenario = scenario
-        self.partner = Partner(model, scenario)
+        self.partner = Partner(model, scenario, model_lines=model_lines)
         self.coach = PracticeCoach(scorer, model, scenario)
         self.max_turn_chars = max_turn_chars
         self.safety_check = safety_check  # required: a disclosure must end the role-play, whoever built the session
@@ -95,10 +96,13 @@ class PracticeSession:
         scorer: Scorer,
         safety_check: SafetyCheckFn,
         owner: str | None = None,
-        **kw: int,
+        *,
+        max_turn_chars: int = 2000,
+        model_lines: bool = True,
     ) -> PracticeSession:
         session_id = store.create(scenario, initial_state(scenario.difficulty).to_json(), owner)
-        return cls(store, session_id, scenario, model, scorer, safety_check, **kw)
+        return cls(store, session_id, scenario, model, scorer, safety_check, max_turn_chars=max_turn_chars,
+                   model_lines=model_lines)
 
     @classmethod
     def resume(
@@ -109,10 +113,13 @@ class PracticeSession:
         scorer: Scorer,
         safety_check: SafetyCheckFn,
         owner: Owner = ANY_OWNER,
-        **kw: int,
+        *,
+        max_turn_chars: int = 2000,
+        model_lines: bool = True,
     ) -> PracticeSession:
         record = store.load(session_id, owner)
-        return cls(store, session_id, record.scenario, model, scorer, safety_check, **kw)
+        return cls(store, session_id, record.scenario, model, scorer, safety_check, max_turn_chars=max_turn_chars,
+                   model_lines=model_lines)
 
     def record(self) -> SessionRecord:
         return self.store.load(self.id)
