@@ -355,7 +355,9 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
 
     result = BenchResult(machine=machine_info())
     work = Path(tempfile.mkdtemp(prefix="attune-bench-"))
-    settings = settings.model_copy(update={"home": work})
+    # The partner's lines are timed as the model writes them, whatever `practice.partner_lines` says for users.
+    practice = settings.practice.model_copy(update={"partner_lines": "model"})
+    settings = settings.model_copy(update={"home": work, "practice": practice})
     asked = suite_questions(questions)
 
     _stage("loading the embedder and ingesting the bundled library")
