@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from agent.practice.scenarios import Scenario
@@ -103,7 +104,7 @@ class TurnRecord:
         """Saved, but the reply never came (the process stopped); a turn the safety check stopped is not."""
         return self.partner is None and self.safety_category is None
 
-    @property
+    @cached_property  # non_blame, empathy_total, horsemen and strengths all read it: parse the JSON once
     def score(self) -> RubricScore | None:
         """The rubric's score of this turn, typed (stored as the rubric's JSON)."""
         return RubricScore.from_json(self.scores) if self.scores else None
