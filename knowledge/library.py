@@ -31,7 +31,7 @@ class StoredChunk:
 
 
 class LazyEmbeddings(Embeddings):
-    """Builds the real embedder on first use, so commands that embed nothing never load torch."""
+    """Builds the real embedder on first use, so commands that embed nothing never load it."""
 
     def __init__(self, factory: Callable[[], Embeddings]) -> None:
         self._factory = factory
@@ -310,6 +310,25 @@ class Library:
                 strict=True,
             )
         ]
+
+    def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The passages with these ids, in the order given (ids no longer stored are left out)."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
+        found = {
+            i: _stored(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        }
+        return [found[i] for i in ids if i in found]
+
+    def content_token(self) -> str | None:
+        """Names this exact content of a local index (it changes with every write, here or in another
+        process), so what is derived from the contents can be saved beside it; None for a server's index."""
+        if not self._local:
+            return None
+        self._local.collection(self._name)  # reopens first if another process wrote
+        return f"{self._name}-{self._local.token}" if self._local.token else None
 
     def vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         if not ids:

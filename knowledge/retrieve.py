@@ -6,11 +6,15 @@ answer from general advice.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +49,56 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def build_keyword_index(chunks: Sequence[StoredChunk]) -> tuple[Any, list[str]]:
+    """A BM25+ index over the passages (None when no passage has a content word) and their ids, in order."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
+    corpus = [tokenize(f"{c.section} {c.text}") for c in chunks]
+    if not any(corpus):
+        return None, []
+    # BM25+ keeps every IDF positive; Okapi's turns negative for a word in most passages, which inverts the
+    # ranking of a small library (one or two documents). bm25s scores from a sparse matrix, so a query over
+    # 100,000 passages costs milliseconds, not a Python loop over each one.
+    index = bm25s.BM25(method="bm25+")
+    index.index(corpus, show_progress=False)
+    return index, [c.id for c in chunks]
+
+
+def save_keyword_index(folder: Path, token: str, index: Any, ids: list[str]) -> None:
+    """Write the index under a name carrying the library's content token; older ones are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
+    try:
+        index.save(str(partial))
+        (partial / "ids.json").write_text(json.dumps(ids), encoding="utf-8")
+        try:
+            partial.rename(folder / token)  # atomic; another process may have saved the same one first
+        except OSError:
+            pass
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    for old in folder.iterdir():
+        if old.name != token and not old.name.startswith(".partial-"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def load_keyword_index(folder: Path, token: str) -> tuple[Any, list[str]] | None:
+    """The index saved for exactly this content of the library, or None."""
+    saved = folder / token
+    if not (saved / "ids.json").is_file():
+        return None
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    try:
+        index = bm25s.BM25.load(str(saved), mmap=True)
+        ids = json.loads((saved / "ids.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError):
+        return None  # damaged or from another bm25s version: rebuilt and saved again
+    return index, ids
+
+
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[str]:
     """Fuse ranked id lists (Cormack et al., 2009): score(d) = sum 1 / (k + rank)."""
     scores: dict[str, float] = {}
@@ -62,7 +116,7 @@ class HybridRetriever:
         self.min_relevance = min_relevance
         self._bm25_version: tuple[object, ...] | None = None
         self._bm25: Any = None
-        self._chunks: list[StoredChunk] = []
+        self._ids: list[str] = []
         self._last_query: tuple[str, np.ndarray] | None = None
         self._build_lock = threading.Lock()
 
@@ -75,29 +129,25 @@ class HybridRetriever:
         self._last_query = (query, vector)
         return vector
 
-    def _bm25_index(self) -> tuple[Any, list[StoredChunk]]:
-        # Rebuilt when this process or another one wrote to the library.
+    def _bm25_index(self) -> tuple[Any, list[str]]:
+        # Rebuilt when this process or another one wrote to the library; saved beside a local index, so the
+        # next process loads it instead of re-reading and re-indexing every passage (19 s at 100k passages).
         version = self.library.version()
         with self._build_lock:  # several requests at once must not read a half-built index
             if version != self._bm25_version:
-                import bm25s
-
-                logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets its own logger to DEBUG
-                chunks = self.library.all_chunks()
-                corpus = [tokenize(f"{c.section} {c.text}") for c in chunks]
-                # BM25+ keeps every IDF positive; Okapi's turns negative for a word in most passages, which
-                # inverts the ranking of a small library (one or two documents). bm25s scores from a sparse
-                # matrix, so a query over 100,000 passages costs milliseconds, not a Python loop over each one.
-                index = None
-                if any(corpus):
-                    index = bm25s.BM25(method="bm25+")
-                    index.index(corpus, show_progress=False)
-                self._bm25, self._chunks, self._bm25_version = index, chunks, version
-            return self._bm25, self._chunks
+                token = self.library.content_token()
+                folder = self.library.path / "keywords" if token else None
+                loaded = load_keyword_index(folder, token) if folder and token else None
+                if loaded is None:
+                    loaded = build_keyword_index(self.library.all_chunks())
+                    if folder and token and loaded[0] is not None:
+                        save_keyword_index(folder, token, *loaded)
+                (self._bm25, self._ids), self._bm25_version = loaded, version
+            return self._bm25, self._ids
 
     def keyword_ranking(self, query: str) -> list[StoredChunk]:
         """Passages sharing at least one content word with the query, best BM25+ score first."""
-        bm25, chunks = self._bm25_index()
+        bm25, ids = self._bm25_index()
         if bm25 is None:
             return []
         term_ids = bm25.get_tokens_ids(tokenize(query))
@@ -105,14 +155,14 @@ class HybridRetriever:
             return []
         scores = bm25.get_scores_from_ids(term_ids)
         indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
-        matches = np.zeros(len(chunks), dtype=bool)
+        matches = np.zeros(len(ids), dtype=bool)
         for t in set(term_ids):
             matches[indices[indptr[t] : indptr[t + 1]]] = True
         ranked = np.where(matches, scores, -np.inf)
         k = min(self.fetch_k, int(matches.sum()))
         top: list[int] = np.argpartition(-ranked, k - 1)[:k].tolist() if k else []
         best = sorted(top, key=lambda i: (-ranked[i], i))  # ties in passage order, as before
-        return [chunks[i] for i in best]
+        return self.library.chunks([ids[i] for i in best])
 
     def retrieve(self, query: str) -> list[Passage]:
         """Up to top_k passages, best first, each at least `min_relevance` similar to the query."""

@@ -88,7 +88,7 @@ def hub() -> Iterator[Hub]:
 
 
 def attune(home: Path, *args: str, endpoint: str) -> subprocess.CompletedProcess[str]:
-    # TRANSFORMERS_OFFLINE too: huggingface_hub reads it as offline mode, and the embedder sets it in this process.
+    # TRANSFORMERS_OFFLINE too: huggingface_hub reads it as offline mode.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ATTUNE_", "HF_", "TRANSFORMERS_"))}
     env |= {"ATTUNE_HOME": str(home), "HF_ENDPOINT": endpoint, "HF_HOME": str(home / "hf")}
     exe = str(Path(sys.executable).with_name("attune"))
