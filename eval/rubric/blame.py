@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from eval.rubric.empathy import Embed
+from eval.rubric.hashing import HashingCounts, Tfidf
 from eval.rubric.nonblame import blame_score, find_rule_hits, find_strengths, inside, quoted_ranges, sentences
 from eval.rubric.spec import NonBlameSpec
 from eval.rubric.types import Flag, NonBlameScore
@@ -31,14 +31,8 @@ WORD_FEATURES = 2**16
 NAME_CONFIDENCE = 0.5
 
 
-def word_vectorizer() -> HashingVectorizer:
-    return HashingVectorizer(
-        ngram_range=(1, 2),
-        n_features=WORD_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        token_pattern=r"(?u)\b\w+\b|[?!]",
-    )
+def word_vectorizer() -> HashingCounts:
+    return HashingCounts(ngram_range=(1, 2), n_features=WORD_FEATURES, token_pattern=r"(?u)\b\w+\b|[?!]")
 
 
 def rule_feature_names(spec: NonBlameSpec) -> list[str]:
@@ -80,8 +74,7 @@ class BlameModel:
 
     def __post_init__(self) -> None:
         self._words = word_vectorizer()
-        self._tfidf = TfidfTransformer(sublinear_tf=True)
-        self._tfidf.idf_ = self.idf
+        self._tfidf = Tfidf(self.idf)
 
     # -- persistence: plain arrays in an .npz (no pickle), metadata as JSON inside it
     @classmethod

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
+from eval.rubric.hashing import HashingCounts, Tfidf
 from eval.rubric.text import sentence_matches
 from eval.rubric.types import MECHANISMS, EmpathyScore, Evidence, MechanismScore
 
@@ -53,26 +53,16 @@ def hand_features(text: str) -> list[float]:
     return [float(np.log1p(float(c))) for c in cues]
 
 
-def _word_vectorizer() -> HashingVectorizer:
-    return HashingVectorizer(
-        ngram_range=(1, 3),
-        n_features=WORD_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        token_pattern=r"(?u)\b\w+\b|\?",
-    )
+def _word_vectorizer() -> HashingCounts:
+    return HashingCounts(ngram_range=(1, 3), n_features=WORD_FEATURES, token_pattern=r"(?u)\b\w+\b|\?")
 
 
-def _char_vectorizer() -> HashingVectorizer:
-    return HashingVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), n_features=CHAR_FEATURES, alternate_sign=False, norm=None
-    )
+def _char_vectorizer() -> HashingCounts:
+    return HashingCounts(analyzer="char_wb", ngram_range=(2, 5), n_features=CHAR_FEATURES)
 
 
-def _tfidf(idf: np.ndarray) -> TfidfTransformer:
-    t = TfidfTransformer(sublinear_tf=True)
-    t.idf_ = idf
-    return t
+def _tfidf(idf: np.ndarray) -> Tfidf:
+    return Tfidf(idf)
 
 
 @dataclass
