@@ -82,6 +82,11 @@ class ModelSettings(_Group):
         "(at most all cores up to 4, else half of them).",
     )
     flash_attn: bool = Field(True, description="llama.cpp flash attention (measured 15% faster decoding here).")
+    kv_type: Literal["f16", "q8_0"] = Field(
+        "q8_0",
+        description="Number format of the model's attention cache: q8_0 halves it (42 MB less resident for the "
+        "bundled model at n_ctx 4096); values are quantised only with flash_attn on, keys always.",
+    )
     kv_cache_mb: int = Field(
         1024,
         ge=0,

@@ -388,18 +388,24 @@ _REPORTING_MAIN = (
 )
 
 
-def cold_start(home: Path, question: str, model_path: Path | None) -> tuple[float, float]:
-    """`attune ask` as a new process: wall seconds, and its peak resident memory in MB."""
-    command = [sys.executable, "-c", _REPORTING_MAIN, "ask", question, "--json"]
+def cold_start(home: Path, question: str, model_path: Path | None) -> tuple[float, float, float]:
+    """`attune ask` as a new process, as a person in a terminal sees it: seconds to the first printed words of
+    the answer, seconds to the end, and its peak resident memory in MB."""
+    command = [sys.executable, "-c", _REPORTING_MAIN, "ask", question]
     command += ["--model", str(model_path)] if model_path else []
     env = {**os.environ, "ATTUNE_HOME": str(home)}
     started = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"attune ask failed: {done.stderr.strip().splitlines()[-2:]}")
-    reported = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("peak_rss_kb ")]
-    return seconds, int(reported[-1]) / 1024 if reported else float("nan")
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.read(1)  # the answer streams: its first byte is the first word on screen
+        first = time.perf_counter() - started
+        rest, errors = process.communicate(timeout=600)
+        seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise RuntimeError(f"attune ask failed: {errors.decode(errors='replace').strip().splitlines()[-2:]}")
+    reported = [line.split()[1] for line in errors.decode(errors="replace").splitlines()
+                if line.startswith("peak_rss_kb ")]
+    return first, seconds, int(reported[-1]) / 1024 if reported else float("nan")
 
 
 def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: int, repeats: int) -> BenchResult:
@@ -468,7 +474,8 @@ def run_bench(settings: AttuneSettings, *, turns: int, chunks: int, questions: i
     result.figures["peak_rss_mb_bench_before_100k"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     _stage("cold start: `attune ask` as a new process")
-    seconds, rss = cold_start(work, asked[0], settings.model.path)
+    first, seconds, rss = cold_start(work, asked[0], settings.model.path)
+    result.figures["cold_first_words_s"] = first
     result.figures["cold_start_s"] = seconds
     result.figures["peak_rss_mb"] = rss
     result.figures["install_mb"] = install_size_mb()

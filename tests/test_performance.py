@@ -153,8 +153,12 @@ def test_attune_bench_runs_end_to_end_and_reports_every_figure(tmp_path):
     report = json.loads(done.stdout)
     for key in ("decode_ratio_vs_raw", "ttft_ms_turn1", "ttft_ms_turn2", "ask_ttft_ms", "ask_retrieval_ms",
                 "ask_prompt_eval_ms", "ask_first_token_ms", "retrieval_p50_ms", "retrieval_p95_ms",
-                "retrieval_p95_ms_3000_chunks", "ingest_s", "cold_start_s", "peak_rss_mb"):
+                "retrieval_p95_ms_3000_chunks", "ingest_s", "cold_start_s", "cold_first_words_s", "peak_rss_mb",
+                "install_mb", "keyword_index_load_s_3000_chunks"):
         assert report[key] > 0, key
+    assert report["cold_first_words_s"] < report["cold_start_s"]
+    assert report["embedder_min_cosine"] >= 0.999 and report["met"]["embedder_min_cosine"]
+    assert report["before"]["cold_start_s"] > 0  # the figures from before the torch-free embedder, side by side
     assert 0.5 < report["decode_ratio_vs_raw"] < 2 and report["library_chunks"] > 50
     assert report["machine"]["cores"] >= 1 and report["model"]["file"].endswith(".gguf")
     assert not list(tmp_path.iterdir())  # the bench works in a throwaway folder, never the user's

@@ -205,6 +205,9 @@ def make_llamacpp_model(settings: AttuneSettings) -> BaseChatModel:
     return load_llamacpp_chat(resolve_model_path(settings), settings)
 
 
+_GGML_TYPES = {"f16": 1, "q8_0": 8}  # ggml_type values (GGML_TYPE_F16, GGML_TYPE_Q8_0)
+
+
 def llama_options(path: Path, settings: AttuneSettings) -> dict[str, Any]:
     """The `Llama(...)` arguments Attune uses; `attune bench` builds its raw baseline from the same ones.
 
@@ -220,6 +223,9 @@ def llama_options(path: Path, settings: AttuneSettings) -> dict[str, Any]:
         "n_threads_batch": settings.model.n_threads or default_threads(),
         "n_gpu_layers": settings.model.n_gpu_layers,
         "flash_attn": settings.model.flash_attn,
+        # llama.cpp quantises the values of the cache only under flash attention.
+        "type_k": _GGML_TYPES[settings.model.kv_type],
+        "type_v": _GGML_TYPES[settings.model.kv_type if settings.model.flash_attn else "f16"],
         "chat_format": settings.model.chat_format,
         "seed": settings.model.seed,
         "verbose": False,
