@@ -38,14 +38,18 @@ TARGETS: list[tuple[str, float, str]] = [
     ("keyword_index_load_s_100k_chunks", 2.0, "max"),
 ]
 
-# The same figures before the embedder moved from sentence-transformers and torch to a GGUF file run by
-# llama.cpp (commit 911e1f6, this machine: 2 cores, 24 GiB), shown beside each new run.
+# The same figures before the embedder moved from sentence-transformers and torch to a GGUF file run by llama.cpp
+# (commit 911e1f6), measured back to back with the new code on this machine (2 cores, 24 GiB) on 2026-12-02:
+# cold start the median of 3 `attune ask` runs (eval/measure/cold_start.py); install: the packages' file records,
+# as install_size_mb counts;
+# the keyword index: what every new process paid to build it before it was saved.
 BEFORE: dict[str, float] = {
-    "cold_start_s": 13.7,
-    "peak_rss_mb": 905.0,
-    "install_mb": 2300.0,
-    "embedder_load_s": 5.3,
-    "keyword_index_s_100k_chunks": 19.0,
+    "cold_first_words_s": 13.3,
+    "cold_start_s": 19.6,
+    "peak_rss_mb": 886.0,
+    "install_mb": 1695.0,
+    "embedder_load_s": 10.4,
+    "keyword_index_load_s_100k_chunks": 36.7,
 }
 
 DECODE_PROMPT = (
