@@ -78,8 +78,9 @@ def save_keyword_index(folder: Path, token: str, index: Any, ids: list[str]) -> 
             pass
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+    collection = token.rsplit("-", 1)[0] + "-"  # another collection's index in the same folder is its own
     for old in folder.iterdir():
-        if old.name != token and not old.name.startswith(".partial-"):
+        if old.name != token and old.name.startswith(collection):
             shutil.rmtree(old, ignore_errors=True)
 
 
