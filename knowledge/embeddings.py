@@ -6,6 +6,7 @@ match sentence-transformers' to a cosine of at least 0.999 (checked against stor
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from importlib.resources import files
@@ -42,8 +43,6 @@ class GgufEmbeddings(Embeddings):
     """Mean-pooled, unit-length sentence vectors from a BERT-family GGUF file."""
 
     def __init__(self, path: Path, *, n_threads: int | None = None) -> None:
-        import os
-
         from llama_cpp import Llama
 
         self._llama = Llama(

@@ -311,16 +311,14 @@ class Library:
             )
         ]
 
-    def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
-        """The passages with these ids, in the order given (ids no longer stored are left out)."""
+    def chunks_with_vectors(self, ids: Sequence[str]) -> dict[str, tuple[StoredChunk, list[float]]]:
+        """The passages with these ids and their vectors, in one read (ids no longer stored are left out)."""
         if not ids:
-            return []
-        got = self._collection.get(ids=list(ids), include=["documents", "metadatas"])
-        found = {
-            i: _stored(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-        }
-        return [found[i] for i in ids if i in found]
+            return {}
+        got = self._collection.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        vectors = got["embeddings"] if got["embeddings"] is not None else []
+        rows = zip(got["ids"], got["documents"] or [], got["metadatas"] or [], vectors, strict=True)
+        return {i: (_stored(i, d, m), list(v)) for i, d, m, v in rows}
 
     def content_token(self) -> str | None:
         """Names this exact content of a local index (it changes with every write, here or in another

@@ -146,8 +146,8 @@ class HybridRetriever:
                 (self._bm25, self._ids), self._bm25_version = loaded, version
             return self._bm25, self._ids
 
-    def keyword_ranking(self, query: str) -> list[StoredChunk]:
-        """Passages sharing at least one content word with the query, best BM25+ score first."""
+    def keyword_ids(self, query: str) -> list[str]:
+        """Ids of the passages sharing at least one content word with the query, best BM25+ score first."""
         bm25, ids = self._bm25_index()
         if bm25 is None:
             return []
@@ -163,19 +163,27 @@ class HybridRetriever:
         k = min(self.fetch_k, int(matches.sum()))
         top: list[int] = np.argpartition(-ranked, k - 1)[:k].tolist() if k else []
         best = sorted(top, key=lambda i: (-ranked[i], i))  # ties in passage order, as before
-        return self.library.chunks([ids[i] for i in best])
+        return [ids[i] for i in best]
+
+    def keyword_ranking(self, query: str) -> list[StoredChunk]:
+        """The passages of `keyword_ids`, in that order."""
+        ranked = self.keyword_ids(query)
+        found = self.library.chunks_with_vectors(ranked)
+        return [found[i][0] for i in ranked if i in found]
 
     def retrieve(self, query: str) -> list[Passage]:
         """Up to top_k passages, best first, each at least `min_relevance` similar to the query."""
         query_vector = self.query_vector(query)
         dense = self.library.nearest(query_vector.tolist(), self.fetch_k)
-        keyword = self.keyword_ranking(query)
-        by_id = {c.id: c for c, _ in dense} | {c.id: c for c in keyword}
+        keyword = self.keyword_ids(query)
+        by_id = {c.id: c for c, _ in dense}
         similarity = {c.id: s for c, s in dense}
-        missing = [cid for cid in by_id if cid not in similarity]
-        for cid, vec in self.library.vectors(missing).items():
+        # The keyword-only passages' text and vectors come in one read; the index keeps only their ids.
+        for cid, (chunk, vec) in self.library.chunks_with_vectors([i for i in keyword if i not in by_id]).items():
+            by_id[cid] = chunk
             similarity[cid] = float(np.dot(query_vector, np.asarray(vec, dtype=np.float32)))
-        fused = reciprocal_rank_fusion([[c.id for c, _ in dense], [c.id for c in keyword]])
+        keyword = [i for i in keyword if i in by_id]  # a passage deleted meanwhile by another process
+        fused = reciprocal_rank_fusion([[c.id for c, _ in dense], keyword])
         passages = []
         seen_texts: set[str] = set()
         for cid in fused:

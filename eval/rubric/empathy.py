@@ -61,10 +61,6 @@ def _char_vectorizer() -> HashingCounts:
     return HashingCounts(analyzer="char_wb", ngram_range=(2, 5), n_features=CHAR_FEATURES)
 
 
-def _tfidf(idf: np.ndarray) -> Tfidf:
-    return Tfidf(idf)
-
-
 @dataclass
 class LinearLayer:
     coef: np.ndarray  # (classes, features)
@@ -95,7 +91,7 @@ class EmpathyModel:
     ) -> None:
         self.embed = embed
         self._words, self._chars = _word_vectorizer(), _char_vectorizer()
-        self._tf_word, self._tf_char, self._tf_sentence = _tfidf(idf_word), _tfidf(idf_char), _tfidf(idf_sentence)
+        self._tf_word, self._tf_char, self._tf_sentence = Tfidf(idf_word), Tfidf(idf_char), Tfidf(idf_sentence)
         self.sentence_layers = sentence_layers
         self.layers = layers
         self.meta = meta
