@@ -16,7 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
-from agent.prompts import COACH_SYSTEM, GENERAL_ADVICE_NOTE, question_message
+from agent.prompts import COACH_SYSTEM, GENERAL_ADVICE_NOTE, PROMPT_SCAFFOLDING, question_message
 from agent.safety import (
     HelpResources,
     SafetyCheckFn,
@@ -27,6 +27,7 @@ from agent.safety import (
 )
 from agent.settings import AttuneSettings
 from agent.text import one_line
+from agent.tidy import AnswerTidier
 from eval.rubric import RubricScore, Scorer
 from knowledge.retrieve import HybridRetriever
 from knowledge.types import Passage
@@ -175,6 +176,13 @@ def safety_answer(question: str, verdict: SafetyVerdict, help_resources: HelpRes
     return Answer(question, question, safety_reply(verdict, help_resources), [], [], AnswerTimings(), safety=verdict)
 
 
+def _close(stream: Iterator[Any]) -> None:
+    """Ends a model's stream early; langchain's are generators, whose close runs the backend's cleanup."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+
+
 def meets_bar(score: RubricScore) -> bool:
     """Good enough to stop looking: no blame, and every empathy mechanism present at least weakly."""
     return not score.non_blame.flagged and min(score.empathy.levels().values()) >= 1
@@ -217,6 +225,11 @@ class Coach:
             messages += [HumanMessage(turn.question), AIMessage(turn.answer)]
         messages.append(HumanMessage(question_message(question, passages)))
         return messages
+
+    def tidier(self, passages: Sequence[Passage]) -> AnswerTidier:
+        """Keeps the prompt's own words, sign-offs and loops out of an answer (the passages' titles too: a small
+        model likes to open with one as a heading)."""
+        return AnswerTidier(PROMPT_SCAFFOLDING, [t for p in passages for t in (p.title, p.section) if t])
 
     def _attributor(self, passages: Sequence[Passage]) -> Callable[[str], int | None]:
         embeddings = self.retriever.library.embeddings
@@ -267,21 +280,31 @@ class Coach:
             return stream
         citations = CitationFilter(len(passages), attributor)
 
+        tidier = self.tidier(passages)
+
         def chunks() -> Iterator[str]:
-            for chunk in self.model.stream(messages):
-                piece = chunk.content if isinstance(chunk.content, str) else ""
-                if "prompt_eval_ms" in chunk.response_metadata:
-                    timings.prompt_eval_ms = chunk.response_metadata["prompt_eval_ms"]
-                    timings.prompt_tokens_evaluated = chunk.response_metadata.get("prompt_tokens_evaluated")
-                if not piece:
-                    continue
-                timings.tokens += 1
-                if timings.tokens == 1:
-                    timings.first_token_ms = (time.perf_counter() - started) * 1000
-                shown = citations.feed(piece)
-                if shown:
-                    yield shown
-            tail = citations.finish()
+            cut = False
+            stream = self.model.stream(messages)
+            try:
+                for chunk in stream:
+                    piece = chunk.content if isinstance(chunk.content, str) else ""
+                    if "prompt_eval_ms" in chunk.response_metadata:
+                        timings.prompt_eval_ms = chunk.response_metadata["prompt_eval_ms"]
+                        timings.prompt_tokens_evaluated = chunk.response_metadata.get("prompt_tokens_evaluated")
+                    cut = cut or chunk.response_metadata.get("finish_reason") == "length"
+                    if not piece:
+                        continue
+                    timings.tokens += 1
+                    if timings.tokens == 1:
+                        timings.first_token_ms = (time.perf_counter() - started) * 1000
+                    shown = citations.feed(tidier.feed(piece))
+                    if shown:
+                        yield shown
+                    if tidier.stop:  # signed off or looping: the rest would only be thrown away
+                        break
+            finally:
+                _close(stream)  # releases the model (llama.cpp serves one generation at a time)
+            tail = citations.feed(tidier.finish(cut)) + citations.finish()
             if tail:
                 yield tail
 
@@ -297,16 +320,24 @@ class Coach:
         messages: list[BaseMessage],
         n_passages: int,
         attributor: Callable[[str], int | None] | None,
+        tidier: AnswerTidier,
         **sampling: Any,
     ) -> tuple[str, list[int], int]:
         citations = CitationFilter(n_passages, attributor)
-        parts, tokens = [], 0
-        for chunk in self.model.stream(messages, **sampling):
-            piece = chunk.content if isinstance(chunk.content, str) else ""
-            if piece:
-                tokens += 1
-                parts.append(citations.feed(piece))
-        parts.append(citations.finish())
+        parts, tokens, cut = [], 0, False
+        stream = self.model.stream(messages, **sampling)
+        try:
+            for chunk in stream:
+                piece = chunk.content if isinstance(chunk.content, str) else ""
+                cut = cut or chunk.response_metadata.get("finish_reason") == "length"
+                if piece:
+                    tokens += 1
+                    parts.append(citations.feed(tidier.feed(piece)))
+                if tidier.stop:
+                    break
+        finally:
+            _close(stream)
+        parts.append(citations.feed(tidier.finish(cut)) + citations.finish())
         return "".join(parts).strip(), sorted(citations.cited), tokens
 
     def _guided(
@@ -332,7 +363,8 @@ class Coach:
                     if k == 0
                     else {"temperature": self.settings.ask.guided_temperature, "seed": self.settings.model.seed + k}
                 )
-                text, cited, tokens = self._draft(messages, len(passages), attributor, **sampling)
+                tidier = self.tidier(passages)
+                text, cited, tokens = self._draft(messages, len(passages), attributor, tidier, **sampling)
                 timings.tokens += tokens
                 drafts.append(Draft(text, cited, scorer.score(question, text)))
                 if meets_bar(drafts[-1].scores):  # type: ignore[arg-type]

@@ -31,6 +31,9 @@ GENERAL_QUESTION = (
     "Question: {question}"
 )
 
+# Words of the prompts that an answer never needs to repeat: a run of them in an answer is the model reciting.
+PROMPT_SCAFFOLDING = (COACH_SYSTEM, GROUNDED_QUESTION, GENERAL_QUESTION)
+
 GENERAL_ADVICE_NOTE = "General advice: no passage in your library matched this question."
 
 STANDALONE_SYSTEM = (

@@ -23,11 +23,14 @@ def coach(library, settings):
 
 
 def test_grounded_answer_streams_and_cites_only_existing_passages(coach):
-    coach.model.replies = ["Start gently and avoid blaming your partner [1]. Name your feeling [2] and need [9]."]
+    coach.model.replies = [
+        "Start gently and avoid blaming your partner [1]. Name your feeling [2] and need [9]. Then listen. "
+        "Ask what they need too."
+    ]
     stream = coach.ask("How do I avoid blaming my partner in a conflict?")
     pieces = list(stream)
     answer = stream.answer
-    assert len(pieces) > 3  # streamed, not one block
+    assert len(pieces) >= 4  # streamed sentence by sentence, not one block
     assert answer.grounded and len(answer.sources) == 3
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers and markers <= set(range(1, len(answer.sources) + 1))
@@ -80,6 +83,35 @@ def test_long_questions_are_refused_and_control_characters_dropped():
     with pytest.raises(BadQuestion, match="limit is 10"):
         clean_question("x" * 11, 10)
     assert clean_question("hi\x07 there\u200b", 100) == "hi there"
+
+
+def test_scaffolding_and_sign_offs_never_reach_the_answer_and_a_loop_stops_the_model(coach):
+    class CountingModel(ScriptedChatModel):
+        pieces: int = 0
+
+        def _stream(self, *args, **kwargs):
+            for chunk in super()._stream(*args, **kwargs):
+                self.pieces += 1
+                yield chunk
+
+    said = "Say how the missed call felt for you [1]. Ask what kept her busy. "
+    coach.model = CountingModel(replies=[
+        "You're Attune, a warm relationship coach. Question: What should I say?\n" + said + "\n\n" + said
+        + "\n\n" + said + "\n\nBest regards,\n[Your Name]" + " More words nobody reads." * 50
+    ])
+    answer = coach.ask("My sister missed my call again. What should I say?").result()
+    assert answer.text == "Say how the missed call felt for you [1]. Ask what kept her busy."
+    assert coach.model.pieces < 60  # stopped at the loop, not run to the end (over 300 pieces)
+    assert answer.timings.tokens == coach.model.pieces
+
+
+def test_an_answer_cut_off_by_the_token_limit_ends_at_its_last_whole_sentence(coach):
+    coach.model.replies = ["Tell him how the comments land for you. Then ask whether he"] * 2
+    coach.model.finish_reason = "length"
+    answer = coach.ask("How do I ask him to stop the comments?").result()
+    assert answer.text == "Tell him how the comments land for you."
+    coach.model.finish_reason = "stop"
+    assert coach.ask("How do I ask him to stop the comments?").result().text.endswith("ask whether he")
 
 
 def test_an_answer_that_agrees_with_self_harm_is_stopped_and_replaced_with_help(library, settings):

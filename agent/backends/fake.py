@@ -26,6 +26,8 @@ class ScriptedChatModel(BaseChatModel):
     replies: list[str] = Field(default_factory=list)
     default_reply: str = DEFAULT_REPLY
     history: list[list[BaseMessage]] = Field(default_factory=list)
+    # When set, the stream ends as llama.cpp's does: a chunk carrying the reason, then an empty one without it.
+    finish_reason: str | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -54,3 +56,7 @@ class ScriptedChatModel(BaseChatModel):
         # Word-sized pieces, split inside markers too, so stream handling meets what real models send.
         for piece in re.findall(r"\[|\]|[^\s\[\]]+\s*|\s+", self._next_reply(messages)):
             yield ChatGenerationChunk(message=AIMessageChunk(content=piece))
+        if self.finish_reason:
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""),
+                                      generation_info={"finish_reason": self.finish_reason})
+            yield ChatGenerationChunk(message=AIMessageChunk(content=""))
