@@ -246,7 +246,8 @@ def test_the_shipped_suites_are_valid():
     from eval.run import bundled_question_suites
 
     # The UI's suite picker: question suites only, never the labelled safety or blame sets.
-    assert [p.name for p in bundled_question_suites()] == ["counselchat.jsonl", "relationship_questions.jsonl"]
+    assert [p.name for p in bundled_question_suites()] == [
+        "answer_questions.jsonl", "counselchat.jsonl", "relationship_questions.jsonl"]
 
 
 def test_eval_files_with_invalid_utf8_are_read_not_refused(tmp_path, capsys, fake_backend):

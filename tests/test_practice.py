@@ -27,7 +27,7 @@ from agent.practice.scenarios import (
     scenario_from_description,
 )
 from agent.practice.session import BadTurn, PracticeSession
-from agent.practice.state import Move, PartnerState, TurnSignal, advance, choose_move, initial_state
+from agent.practice.state import REVEAL_AT, Move, PartnerState, TurnSignal, advance, choose_move, initial_state
 from agent.practice.store import SessionStore
 from agent.practice.summary import plot_summary, summarize, to_markdown
 from agent.safety import check_message
@@ -139,8 +139,26 @@ def test_a_blamed_partner_asserts_itself_whatever_its_openness():
 
 
 def test_the_state_round_trips_through_json():
-    state = PartnerState(3, "hard", 4, 1, True, Move.PROPOSE)
+    state = PartnerState(3, "hard", 4, 1, True, Move.PROPOSE, need_said=False)
     assert PartnerState.from_json(json.loads(json.dumps(state.to_json()))) == state
+    saved_before_need_said = {k: v for k, v in replace(state, need_said=True).to_json().items() if k != "need_said"}
+    assert PartnerState.from_json(saved_before_need_said).need_said
+
+
+def test_the_hidden_need_is_said_on_the_first_line_after_opening_up_whatever_the_move():
+    s = get_scenario("work-missed-deadline")
+    history = [(GENTLE, "")]
+    # Opened up right after a proposal (the case that used to skip the reveal), then straight to conceding.
+    for state, move in [(PartnerState(3, revealed=True, last_move=Move.PROPOSE), Move.PROPOSE),
+                        (PartnerState(4, revealed=True, last_move=Move.PROPOSE), Move.CONCEDE),
+                        (PartnerState(2, revealed=True, last_move=Move.FACTS), Move.FACTS)]:
+        line = Partner(ScriptedChatModel(), s).reply(state, move, history)
+        assert line.text.startswith(s.reveal) and line.source == "script"
+        told = replace(state, need_said=True)
+        assert s.reveal not in Partner(ScriptedChatModel(), s, model_lines=False).reply(told, move, history).text
+    card = Partner(ScriptedChatModel(), s, model_lines=False)
+    held = card.reply(PartnerState(3, revealed=True), Move.ASSERT, history)
+    assert s.reveal not in held.text  # blamed right after opening up: it holds its ground first
 
 
 # --- the partner's lines ---------------------------------------------------------------------------------
@@ -252,6 +270,27 @@ def test_a_session_saves_turns_scores_rewrites_and_replies(store, hashing_scorer
     record = store.load(session.id)
     assert [t.user for t in record.active_turns] == [BLAMING, GENTLE]
     assert record.state == second.state_after
+
+
+@pytest.mark.parametrize("scenario_id", ["work-missed-deadline", "plans-changed"])
+def test_a_session_that_says_revealed_has_said_the_hidden_need(store, hashing_scorer, scenario_id):
+    scenario = get_scenario(scenario_id)
+    session = PracticeSession.start(store, scenario, ScriptedChatModel(default_reply="Okay."), hashing_scorer,
+                                    check_message)
+    warm = GENTLE + " What has it been like for you?"
+    turns = []
+    # Warm until listening, neutral until the partner has just proposed, then warm: it opens up right after a
+    # proposal, the case where the need used to go unsaid.
+    while session.record().state["openness"] < REVEAL_AT - 1:
+        turns.append(session.say(warm))
+    while session.record().state["last_move"] != "propose":
+        turns.append(session.say("Okay."))
+    turns += [session.say(warm) for _ in range(3)]
+    revealed = [t for t in turns if t.state_after and t.state_after["revealed"]]
+    assert revealed and revealed[0].state_before["last_move"] == "propose"
+    said = [t for t in turns if t.partner and scenario.reveal in t.partner]
+    assert len(said) == 1 and said[0].id == revealed[0].id  # on the turn it opened up, and only once
+    assert all(t.state_after["need_said"] for t in revealed)
 
 
 def test_the_user_turn_is_saved_before_the_model_is_called(store, hashing_scorer):

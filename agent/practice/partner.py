@@ -77,17 +77,24 @@ class PartnerLine:
 
 def scripted_line(scenario: Scenario, move: Move, state: PartnerState) -> str:
     """The scenario's own words for a move: the fallback, and the model's guide."""
+    # The first move after opening up, whichever it is, tells the hidden need before anything else.
+    reveal = f"{scenario.reveal} " if tells_need(state, move) else ""
     match move:
         case Move.ASSERT:
             return scenario.stance[state.turn % len(scenario.stance)]
         case Move.FACTS:
-            return scenario.facts[state.turn % len(scenario.facts)]
+            return reveal + scenario.facts[state.turn % len(scenario.facts)]
         case Move.PROPOSE:
-            first_time = state.revealed and state.last_move != Move.PROPOSE
-            return (f"{scenario.reveal} " if first_time else "") + scenario.proposal
+            return reveal + scenario.proposal
         case Move.CONCEDE:
-            return scenario.concession
+            return reveal + scenario.concession
     raise AssertionError(move)
+
+
+def tells_need(state: PartnerState, move: Move) -> bool:
+    """Whether this line is the one that says the hidden need: open enough, not said yet, and not a move that
+    holds ground (a blaming turn right after opening up delays it to the next one)."""
+    return state.revealed and not state.need_said and move is not Move.ASSERT
 
 
 def fallback_line(scenario: Scenario, move: Move, state: PartnerState, said: set[str]) -> str:
@@ -160,7 +167,7 @@ class Partner:
 
     def reply(self, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]) -> PartnerLine:
         """One line in the chosen move; `history` ends with the user's turn that awaits it."""
-        if move is Move.PROPOSE and state.revealed and state.last_move is not Move.PROPOSE:
+        if tells_need(state, move):
             # The moment the hidden need comes out is the point of the exercise: say it in the scenario's words.
             return PartnerLine(scripted_line(self.scenario, move, state), move, "script")
         earlier = {partner for _, partner in history if partner} | {self.scenario.opening_line}

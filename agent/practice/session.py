@@ -11,7 +11,7 @@ from typing import NoReturn
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from agent.practice.feedback import PracticeCoach
-from agent.practice.partner import Partner
+from agent.practice.partner import Partner, tells_need
 from agent.practice.scenarios import Scenario
 from agent.practice.state import PartnerState, choose_move, initial_state, signal_of
 from agent.practice.state import advance as advance_state
@@ -193,7 +193,7 @@ class PracticeSession:
         move = choose_move(after, signal)
         history = [(t.user, t.partner or "") for t in earlier] + [(turn.user, "")]
         line = self.partner.reply(after, move, history)
-        after = replace(after, last_move=move)
+        after = replace(after, last_move=move, need_said=after.need_said or tells_need(after, move))
         feedback = self.coach.feedback(last_line, turn.user, score)
         self.store.save_feedback(
             turn_id,

@@ -46,8 +46,9 @@ class PartnerState:
     difficulty: str = "medium"
     turn: int = 0
     warm_streak: int = 0
-    revealed: bool = False
+    revealed: bool = False  # open enough to tell the hidden need
     last_move: Move | None = None
+    need_said: bool = False  # has told it, in the card's words (a proposal can come before it)
 
     @property
     def label(self) -> str:
@@ -60,6 +61,7 @@ class PartnerState:
             "turn": self.turn,
             "warm_streak": self.warm_streak,
             "revealed": self.revealed,
+            "need_said": self.need_said,
             "last_move": self.last_move.value if self.last_move else None,
             "difficulty": self.difficulty,
         }
@@ -73,6 +75,8 @@ class PartnerState:
             turn=int(str(data.get("turn", 0))),
             warm_streak=int(str(data.get("warm_streak", 0))),
             revealed=bool(data.get("revealed", False)),
+            # Sessions saved before this field: a reveal was said on its first proposal, when it was not a repeat.
+            need_said=bool(data.get("need_said", data.get("revealed", False))),
             last_move=Move(str(move)) if move else None,
         )
 
