@@ -256,8 +256,16 @@ class Coach:
         the bar, up to `candidates - 1` sampled alternatives are drafted and the best-scoring one is streamed
         as a single piece.
         """
-        question = clean_question(question, self.settings.ask.max_question_chars)
-        verdict = self.safety_check(question)
+        try:
+            question = clean_question(question, self.settings.ask.max_question_chars)
+        except BadQuestion:
+            # A long message that tells of danger gets help, not "the limit is ..."; only then is it refused.
+            verdict = self.safety_check(one_line(question)) if one_line(question) else SafetyVerdict(False)
+            if not verdict.flagged:
+                raise
+            question = one_line(question)
+        else:
+            verdict = self.safety_check(question)
         if verdict.flagged:  # before retrieval or generation: no tips, no passages, only real help
             safe = safety_answer(question, verdict, self.help_resources)
             return AnswerStream([], iter([safe.text]), lambda _text: safe, verdict)

@@ -309,9 +309,18 @@ Embed = Callable[[list[str]], np.ndarray]  # texts -> unit vectors, one row each
 CLASSES: tuple[str, ...] = ("none", "self_harm", "partner_violence", "harm_to_others", "child_abuse")
 
 
+# The classifier embeds at most this many sentences of a message (about a second here); the rules read them all.
+MAX_CLASSIFIED_SENTENCES = 120
+
+
 def message_sentences(text: str) -> list[str]:
+    """The sentences the classifier reads: all of them, or of a very long message its start and its end (a long
+    story often comes to what happened last)."""
     found = [m.group().strip() for m in _SENTENCE.finditer(_normalise(text)) if len(m.group().strip()) > 3]
-    return found[:60] or [_normalise(text)]
+    if len(found) > MAX_CLASSIFIED_SENTENCES:
+        half = MAX_CLASSIFIED_SENTENCES // 2
+        found = found[:half] + found[-half:]
+    return found or [_normalise(text)]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 
 from agent.backends.fake import ScriptedChatModel
 from agent.cli import main
-from agent.coach import Coach
+from agent.coach import BadQuestion, Coach
 from agent.practice.scenarios import ScenarioRefused, get_scenario, scenario_from_description
 from agent.practice.session import BadTurn, PracticeSession, SafetyStop
 from agent.practice.store import SessionStore
@@ -132,6 +132,53 @@ def test_practice_cli_json_reports_the_stop(capsys, monkeypatch, hashing_embedde
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and out["stopped"] and out["safety"]["category"] == "self_harm" and "emergency" in out["reply"]
     assert out["turns"][0]["partner"] is None
+
+
+# A long, multi-paragraph message, over the 2,000-character limit, where the disclosure is one sentence among many.
+_DAYS = [
+    "We met at a friend's barbecue six years ago and moved in together after a year. For a long time it was good: "
+    "we cooked together, walked the dog on Sundays and planned a trip to Portugal that we never took.",
+    "Things changed when he lost his job. He started staying up late, and we argued about money and about his "
+    "mother, who calls every evening and has opinions about everything from my hair to our savings.",
+    "I have tried to talk to him calmly, with I-statements like the articles suggest. Sometimes it works for a "
+    "day or two. Then the same argument comes back, usually about who pays for what and who does the shopping.",
+    "My sister says I should give him time. My friends say I should go to counselling alone first. I honestly do "
+    "not know what I want anymore, and I feel tired most of the time, at work and at home.",
+]
+LONG_DISCLOSURE = "\n\n".join(
+    _DAYS[:2] + ["Last month he shoved me into the door frame when I asked about the rent, and I still have the "
+                 "bruise. I keep telling myself it was once."] + _DAYS[2:] * 4
+)
+LONG_ORDINARY = "\n\n".join(_DAYS * 4)
+
+
+def test_a_long_multi_paragraph_disclosure_ends_practice_instead_of_being_refused_as_too_long(tmp_path,
+                                                                                              hashing_scorer):
+    assert len(LONG_DISCLOSURE) > 2000 and len(LONG_ORDINARY) > 2000
+    store = SessionStore(tmp_path / "p.sqlite3")
+    model = ScriptedChatModel(default_reply="Hm.")
+    session = PracticeSession.start(store, get_scenario("plans-changed"), model, hashing_scorer, check_message)
+    with pytest.raises(BadTurn, match="keep it under 2000"):
+        session.say(LONG_ORDINARY)  # too long and nothing in it is danger: refused as before
+    with pytest.raises(SafetyStop) as stop:
+        session.say(LONG_DISCLOSURE)
+    assert stop.value.verdict.category == "partner_violence" and model.history == []
+    record = store.load(session.id)
+    assert record.ended_reason == "safety" and record.active_turns[-1].user.startswith("We met")
+
+
+def test_a_long_multi_paragraph_disclosure_asked_gets_help_not_a_length_error(library, settings, capsys):
+    ingest(library, progress=False)
+    model = ScriptedChatModel()
+    coach = Coach(model, HybridRetriever(library, top_k=3, min_relevance=0.1), settings, safety_check=check_message)
+    answer = coach.ask(LONG_DISCLOSURE + " How do I stop making him angry?").result()
+    assert answer.safety.flagged and "not your fault" in answer.text and model.history == []
+    with pytest.raises(BadQuestion, match="the limit is 2000"):
+        coach.ask(LONG_ORDINARY)
+    code = main(["ask", "--json", LONG_DISCLOSURE])  # the CLI: help, and nothing loaded (the unit-test guard)
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["safety"]["category"] == "partner_violence" and "not your fault" in out["answer"]
+    assert main(["ask", LONG_ORDINARY]) == 2
 
 
 def test_scenarios_describing_abuse_are_refused():

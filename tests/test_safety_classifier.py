@@ -42,6 +42,12 @@ def test_the_classifier_flags_the_sentence_it_scores_dangerous_and_names_its_cat
     assert verdict.span == "He keeps me cornered in the kitchen."
 
 
+def test_a_disclosure_at_the_end_of_a_very_long_story_is_still_classified():
+    story = " ".join(f"On day {n} we talked about the garden and the bills." for n in range(250))
+    verdict = SafetyCheck(toy_embed, toy_model())(story + " Last night he kept me cornered until three.")
+    assert verdict.flagged and verdict.category == "partner_violence"
+
+
 def test_the_category_is_the_most_likely_danger_class_not_the_first():
     verdict = SafetyCheck(toy_embed, toy_model())("Something about the kids worries me.")
     assert verdict.flagged and verdict.category == "child_abuse"
@@ -91,7 +97,8 @@ def test_the_bundled_model_matches_the_embedder_and_the_classes():
 
 
 def test_long_messages_are_split_into_sentences_and_capped():
-    text = " ".join(f"Sentence number {n} is here." for n in range(100))
+    text = " ".join(f"Sentence number {n} is here." for n in range(300))
     sentences = message_sentences(text)
-    assert len(sentences) == 60 and sentences[0] == "Sentence number 0 is here."
+    assert len(sentences) == 120 and sentences[0] == "Sentence number 0 is here."
+    assert sentences[59] == "Sentence number 59 is here." and sentences[-1] == "Sentence number 299 is here."
     assert message_sentences("ok") == ["ok"]  # too short to split: the whole message is scored

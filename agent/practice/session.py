@@ -44,6 +44,20 @@ def clean_turn(text: str, max_chars: int) -> str:
     return text
 
 
+def checked_turn(text: str, max_chars: int, safety_check: SafetyCheckFn) -> tuple[str, SafetyVerdict]:
+    """The cleaned turn and its safety verdict. The check comes before the length limit: a long message that
+    tells of danger gets help, not "keep it shorter"."""
+    try:
+        text = clean_turn(text, max_chars)
+    except BadTurn:
+        long = printable(_CONTROL.sub(" ", text)).strip()
+        verdict = safety_check(long) if long else SafetyVerdict(False)
+        if verdict.flagged:
+            return long, verdict
+        raise
+    return text, safety_check(text)
+
+
 @dataclass(frozen=True)
 class BranchComparison:
     """The last turn and its retry, side by side on the rubric."""
@@ -126,13 +140,12 @@ class PracticeSession:
 
     def say(self, text: str) -> TurnRecord:
         """Take one turn; raises SafetyStop (after saving the turn and ending the session) on a disclosure."""
-        text = clean_turn(text, self.max_turn_chars)
+        text, verdict = checked_turn(text, self.max_turn_chars, self.safety_check)
         record = self.record()
         self._refuse_if_ended(record)
         if _pending(record) is not None:
             raise BadTurn("the last turn has no reply yet; finish it first (resume the session)")
         idx = len(record.active_turns) + 1
-        verdict = self.safety_check(text)
         # Saved before any model call, so a killed process loses at most the reply in flight.
         turn_id = self.store.add_user_turn(self.id, idx, 1, text, record.state, verdict.category)
         if verdict.flagged:
@@ -152,14 +165,13 @@ class PracticeSession:
     def retry(self, text: str) -> BranchComparison:
         """Say the last turn again from the state before it; both branches are kept and compared, and the retry
         replaces the first try in the conversation only when it scores better."""
-        text = clean_turn(text, self.max_turn_chars)
+        text, verdict = checked_turn(text, self.max_turn_chars, self.safety_check)
         record = self.record()
         self._refuse_if_ended(record)
         turns = record.active_turns
         if not turns:
             raise BadTurn("there is no turn to try again yet")
         last = turns[-1]
-        verdict = self.safety_check(text)
         self.store.restore_state(self.id, last.state_before)
         attempts = [t for t in record.turns if t.idx == last.idx]
         turn_id = self.store.add_user_turn(
