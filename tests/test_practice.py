@@ -364,6 +364,19 @@ def test_summary_gives_trend_strength_next_step_and_a_png(store, hashing_scorer,
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
 
 
+def test_the_next_step_is_never_a_skill_the_session_already_showed(store, hashing_scorer):
+    def next_step(*turns: str) -> str:
+        session = PracticeSession.start(store, get_scenario("plans-changed"), ScriptedChatModel(default_reply="Hm."),
+                                        hashing_scorer, check_message)
+        for text in turns:
+            session.say(text)
+        return summarize(store.load(session.id)).practise_next
+
+    asked = "I feel hurt when plans change. What was going on for you? How did the week feel on your side?"
+    assert "curious question" not in next_step(GENTLE, asked)
+    assert "curious question" in next_step(GENTLE, GENTLE)
+
+
 # --- the commands ----------------------------------------------------------------------------------------
 
 

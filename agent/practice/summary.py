@@ -21,6 +21,8 @@ PRACTICE_TIPS = {
     "i_statement": "start with how you feel: \"I feel ... when ...\"",
     "need": "say what you would like to happen, as a request",
     "explorations": "ask one curious question about their side",
+    "interpretations": "say back what you heard them feel before you answer",
+    "all_used": "you used every skill the coach looks for: try the same words in the real conversation",
 }
 
 
@@ -104,10 +106,9 @@ def summarize(record: SessionRecord) -> SessionSummary:
         practise = f"{HORSEMAN_NAMES.get(kind, kind)}: {PRACTICE_TIPS.get(kind, '')}"
     else:
         missing = [k for k in ("i_statement", "need") if k not in strengths]
-        if not any(_levels(t).get("explorations") for t in turns):
-            missing.append("explorations")
-        kind = missing[0] if missing else "explorations"
-        practise = PRACTICE_TIPS[kind]
+        missing += [m for m in ("explorations", "interpretations") if not any(_levels(t).get(m) for t in turns)]
+        # Only ever a skill the session lacked: advice to do what was already done reads as not listening.
+        practise = PRACTICE_TIPS[missing[0] if missing else "all_used"]
     state = record.state.get("label", "")
     return SessionSummary(record.id, points, trend, slope, strength, practise, str(state))
 
