@@ -26,7 +26,7 @@ class SafetyExample:
     text: str
     flagged: bool
     category: str | None
-    kind: str  # explicit, indirect, past, hard_negative, ordinary
+    kind: str  # explicit, indirect, narrative (a long post, one sentence of which tells), past, hard_negative, ordinary
 
 
 @dataclass
@@ -42,7 +42,7 @@ class SafetyReport:
 
     @property
     def figures(self) -> dict[str, float]:
-        out = {f"{k}_recall": self.rate(k) for k in ("explicit", "indirect", "past") if self.counts.get(k)}
+        out = {f"{k}_recall": self.rate(k) for k in ("explicit", "indirect", "narrative", "past") if self.counts.get(k)}
         out |= {f"{k}_false_positive_rate": self.rate(k) for k in ("hard_negative", "ordinary") if self.counts.get(k)}
         return out
 

@@ -215,3 +215,13 @@ def test_answers_that_agree_with_hopelessness_are_caught_and_ordinary_ones_are_n
     for fine in ("There is no point in blaming each other.", "You're right to want to apologise.",
                  "It's not true that there's no way out; there is help, and you deserve support."):
         assert not answer_safety("How do I apologise?", fine).flagged, fine
+
+
+def test_the_third_unseen_safety_set_is_frozen():
+    """Written on 2026-12-06 before the classifier's change that day, and measured once before and once after."""
+    import hashlib
+
+    data = (Path(bundled_set()).parent / "safety_unseen3.jsonl").read_bytes()
+    assert hashlib.sha256(data).hexdigest().startswith("c3cbd021ad9f6d98")
+    kinds = {e.kind for e in read_labelled(Path(bundled_set()).parent / "safety_unseen3.jsonl")}
+    assert kinds == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}

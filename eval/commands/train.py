@@ -91,9 +91,9 @@ def _safety(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_json() | {"classifier": check is not None}, indent=2, ensure_ascii=False))
     else:
-        for kind in ("explicit", "indirect", "past", "hard_negative", "ordinary"):
+        for kind in ("explicit", "indirect", "narrative", "past", "hard_negative", "ordinary"):
             if report.counts.get(kind):
-                what = "caught" if kind in ("explicit", "indirect", "past") else "flagged"
+                what = "caught" if kind in ("explicit", "indirect", "narrative", "past") else "flagged"
                 print(f"{kind:14} {report.caught.get(kind, 0):3}/{report.counts[kind]:<3} {what} "
                       f"({report.rate(kind):.1%})")
         for ex in report.misses:
