@@ -614,6 +614,24 @@ def test_sessions_made_for_an_owner_are_listed_and_loaded_only_for_that_owner(st
     assert {r.id for r in store.list()} == {a.id, terminal.id}  # the terminal sees every session
 
 
+def test_every_card_has_several_lines_for_each_move_and_none_gives_away_the_hidden_need():
+    from agent.practice.partner import leaks_card
+
+    for scenario in load_scenarios().values():
+        assert len(scenario.proposals) >= 2 and len(scenario.concessions) >= 2, scenario.id
+        lines = [*scenario.stance, *scenario.facts, *scenario.proposals, *scenario.concessions]
+        assert len(set(lines)) == len(lines), scenario.id
+        assert not any(leaks_card(line, scenario, revealed=False) for line in lines), scenario.id
+
+
+def test_a_saved_custom_scenario_with_one_proposal_and_concession_still_loads():
+    data = get_scenario("plans-changed").model_dump()
+    old = {k: v for k, v in data.items() if k not in ("proposals", "concessions")}
+    old |= {"proposal": "Could we talk on Sunday?", "concession": "Fair, I dropped the ball."}
+    scenario = Scenario.model_validate(old)
+    assert scenario.proposals == ["Could we talk on Sunday?"] and scenario.concession == "Fair, I dropped the ball."
+
+
 def test_the_card_fallback_does_not_say_the_same_line_twice():
     from agent.practice.partner import fallback_line
     from agent.practice.state import Move, PartnerState
@@ -628,6 +646,13 @@ def test_the_card_fallback_does_not_say_the_same_line_twice():
     assert len(set(lines)) == 4  # two stance lines, then the card's facts, never a repeat
     everything = {*scenario.stance, *scenario.facts}
     assert set(lines) <= everything
-    assert fallback_line(scenario, Move.CONCEDE, PartnerState(openness=2), said) == scenario.concession
-    said |= everything | {scenario.concession}
-    assert fallback_line(scenario, Move.CONCEDE, PartnerState(openness=2), said) == scenario.concession
+    # Conceding or proposing again, the partner says the card's other lines for that move, then a neighbouring
+    # move's, and never goes back to defending its position.
+    conceded = []
+    for turn in range(4):
+        conceded.append(fallback_line(scenario, Move.CONCEDE, PartnerState(openness=4, turn=turn), said))
+        said.add(conceded[-1])
+    assert conceded[:2] == scenario.concessions or set(conceded[:2]) == set(scenario.concessions)
+    assert set(conceded[2:]) <= set(scenario.proposals) and len(set(conceded)) == 4
+    proposed = [fallback_line(scenario, Move.PROPOSE, PartnerState(openness=3), said | {scenario.reveal + " x"})]
+    assert proposed[0] in scenario.proposals and not set(proposed) & set(scenario.stance)

@@ -85,9 +85,9 @@ def scripted_line(scenario: Scenario, move: Move, state: PartnerState) -> str:
         case Move.FACTS:
             return reveal + scenario.facts[state.turn % len(scenario.facts)]
         case Move.PROPOSE:
-            return reveal + scenario.proposal
+            return reveal + scenario.proposals[state.turn % len(scenario.proposals)]
         case Move.CONCEDE:
-            return reveal + scenario.concession
+            return reveal + scenario.concessions[state.turn % len(scenario.concessions)]
     raise AssertionError(move)
 
 
@@ -101,11 +101,22 @@ def fallback_line(scenario: Scenario, move: Move, state: PartnerState, said: set
     """The card's words when the model's line is unusable: the move's own line unless it was already said, then
     another line of the card not yet said, so a conversation does not hear the same sentence twice."""
     first = scripted_line(scenario, move, state)
-    if first not in said:
+
+    def unsaid(line: str) -> bool:  # a card line said inside a longer one (after the reveal) counts as said
+        return not any(line in earlier for earlier in said)
+
+    if unsaid(first):
         return first
-    own = {Move.ASSERT: scenario.stance, Move.FACTS: scenario.facts}.get(move, [])
-    for line in [*own, *scenario.facts, *scenario.stance]:
-        if line not in said:
+    # The move's own lines first, then lines of a neighbouring move: a partner that has run out of offers
+    # explains itself rather than going back to defending.
+    candidates = {
+        Move.ASSERT: [*scenario.stance, *scenario.facts],
+        Move.FACTS: [*scenario.facts, *scenario.stance],
+        Move.PROPOSE: [*scenario.proposals, *scenario.facts],
+        Move.CONCEDE: [*scenario.concessions, *scenario.proposals],
+    }[move]
+    for line in candidates:
+        if unsaid(line):
             return line
     return first  # every line of the card has been said: repeating one is better than leaving the role
 

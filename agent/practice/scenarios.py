@@ -10,12 +10,12 @@ import logging
 import re
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from agent.safety import check_message
 
@@ -68,10 +68,30 @@ class Scenario(BaseModel):
     reveal: str = Field(min_length=5, max_length=300, description="first-person line sharing the hidden interest")
     needs: list[str] = Field(min_length=1, max_length=5, description="hidden: what would let them open up")
     facts: list[str] = Field(min_length=1, max_length=6, description="things they say from their side")
-    proposal: str = Field(min_length=5, max_length=300)
-    concession: str = Field(min_length=5, max_length=300)
+    # Several lines each, so a partner that proposes or concedes on several turns does not say the same words.
+    proposals: list[str] = Field(min_length=1, max_length=4, description="first-person offers of a way forward")
+    concessions: list[str] = Field(min_length=1, max_length=4, description="first-person lines giving ground")
     opening_line: str = Field(min_length=2, max_length=300)
     custom: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_line_cards(cls, data: Any) -> Any:
+        """Scenarios saved before cards had several proposals and concessions (custom ones live in sessions)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for one, many in (("proposal", "proposals"), ("concession", "concessions")):
+                if one in data and many not in data:
+                    data[many] = [data.pop(one)]
+        return data
+
+    @property
+    def proposal(self) -> str:
+        return self.proposals[0]
+
+    @property
+    def concession(self) -> str:
+        return self.concessions[0]
 
     @field_validator("situation", "position", "opening_line", "title")
     @classmethod
@@ -177,8 +197,10 @@ def scenario_from_description(
         or "Honestly, there's more going on for me than I've said, and I felt judged.",
         "needs": ["to feel understood rather than blamed", "a fair way forward for both of you"],
         "facts": [drafted.get("fact") or "There's more going on for me than you know."],
-        "proposal": "Could we find a way that works for both of us?",
-        "concession": "I can see how this affected you. I'm sorry I didn't listen sooner.",
+        "proposals": ["Could we find a way that works for both of us?",
+                      "What if we each say what we need from this, and start from there?"],
+        "concessions": ["I can see how this affected you. I'm sorry I didn't listen sooner.",
+                        "I hadn't looked at it from your side. That's fair."],
         "opening_line": drafted.get("opening_line") or "You said you wanted to talk. What's going on?",
         "custom": True,
     }
