@@ -257,6 +257,7 @@ class Attune:
         return PracticeSession.start(
             store, scenario, self.model, self.scorer, self.safety_check, owner=owner,
             max_turn_chars=self.settings.practice.max_turn_chars, model_lines=self.partner_writes_lines(),
+            partner_candidates=self.settings.practice.partner_candidates,
         )
 
     def resume_practice(
@@ -266,6 +267,7 @@ class Attune:
         return PracticeSession.resume(
             store or self.sessions, session_id, self.model, self.scorer, self.safety_check, owner=owner,
             max_turn_chars=self.settings.practice.max_turn_chars, model_lines=self.partner_writes_lines(),
+            partner_candidates=self.settings.practice.partner_candidates,
         )
 
     def partner_writes_lines(self) -> bool:

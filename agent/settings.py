@@ -180,6 +180,11 @@ class PracticeSettings(_Group):
         "as the fallback), or the card alone. auto: the card for the bundled 135M model, whose own lines were "
         "mostly incoherent or out of role when read (docs/measurements.md), the model for any other.",
     )
+    partner_candidates: int = Field(
+        3, ge=1, le=8,
+        description="When the model writes the other person's lines: lines drafted per turn (the first greedy, "
+        "the rest sampled) until one passes the character checks; the card speaks when none does.",
+    )
 
 
 class SafetySettings(_Group):

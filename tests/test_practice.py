@@ -17,7 +17,7 @@ import pytest
 from agent.backends.fake import ScriptedChatModel
 from agent.cli import main
 from agent.practice.feedback import PracticeCoach, rule_rewrite
-from agent.practice.partner import Partner, clean_line, partner_messages
+from agent.practice.partner import Partner, PartnerLine, clean_line, partner_messages
 from agent.practice.scenarios import (
     _ABUSE,
     Scenario,
@@ -202,11 +202,34 @@ def test_the_partner_falls_back_to_the_scenario_when_the_model_breaks_character(
     good = Partner(ScriptedChatModel(replies=["Sam: Look, Jamie was desperate. What was I meant to do?"]), s)
     line = good.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")])
     assert line.source == "model" and line.text == "Look, Jamie was desperate. What was I meant to do?"
-    coachy = Partner(ScriptedChatModel(replies=["It's important to listen to your partner."]), s)
+    coachy = Partner(ScriptedChatModel(default_reply="It's important to listen to your partner."), s)
     line = coachy.reply(PartnerState(1), Move.FACTS, [(GENTLE, "")])
     assert line.source == "script" and line.text in s.facts
-    caving = Partner(ScriptedChatModel(replies=["You're right, I'm so sorry."]), s)
+    assert len(coachy.model.history) == 3  # three drafts, each out of character, then the card
+    caving = Partner(ScriptedChatModel(default_reply="You're right, I'm so sorry."), s)
     assert caving.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")]).source == "script"
+
+
+def test_the_partner_drafts_again_when_a_line_breaks_character_and_keeps_the_first_that_fits():
+    s = get_scenario("plans-changed")
+
+    class Recording(ScriptedChatModel):
+        sampling: list[dict] = []
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            self.sampling.append({k: kwargs[k] for k in ("temperature", "seed") if k in kwargs})
+            return super()._generate(messages, stop, run_manager, **kwargs)
+
+    model = Recording(replies=["As an AI, I can't role-play.", "You're right, I'm so sorry.",
+                               "Jamie needed me, and I thought you'd understand.", "Never reached."])
+    partner = Partner(model, s, candidates=4)
+    line = partner.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")])
+    assert line == PartnerLine("Jamie needed me, and I thought you'd understand.", Move.ASSERT, "model")
+    assert len(partner.rejected) == 2 and model.replies == ["Never reached."]
+    assert model.sampling[0] == {} and all(d["temperature"] > 0.5 for d in model.sampling[1:])  # greedy, then sampled
+    assert len({d["seed"] for d in model.sampling[1:]}) == 2
+    one = Partner(ScriptedChatModel(replies=["As an AI, I can't role-play.", "Jamie needed me."]), s, candidates=1)
+    assert one.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")]).source == "script"
 
 
 # --- the coach -------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -169,12 +170,22 @@ def clean_line(text: str, scenario: Scenario) -> str | None:
 
 class Partner:
     def __init__(
-        self, model: BaseChatModel, scenario: Scenario, *, max_tokens: int = 80, model_lines: bool = True
+        self,
+        model: BaseChatModel,
+        scenario: Scenario,
+        *,
+        max_tokens: int = 80,
+        model_lines: bool = True,
+        candidates: int = 3,
+        sample_temperature: float = 0.8,
     ) -> None:
         self.model = model
         self.scenario = scenario
         self.max_tokens = max_tokens
         self.model_lines = model_lines  # False: the card's words only, never the model's (see PracticeSettings)
+        self.candidates = candidates  # lines drafted per turn before the card speaks instead
+        self.sample_temperature = sample_temperature
+        self.rejected: list[str] = []  # the last turn's drafts that failed a check, for reports and tests
 
     def reply(self, state: PartnerState, move: Move, history: Sequence[tuple[str, str]]) -> PartnerLine:
         """One line in the chosen move; `history` ends with the user's turn that awaits it."""
@@ -185,15 +196,29 @@ class Partner:
         if not self.model_lines:
             return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
         messages = partner_messages(self.scenario, state, move, history)
-        # Tagged so callbacks (`attune bench`) can tell the partner's calls from the coach's.
-        raw = self.model.invoke(messages, config={"tags": ["partner"]}, max_tokens=self.max_tokens).text
-        line = clean_line(raw, self.scenario)
-        gives_in = move is Move.ASSERT and _APOLOGY.search(line or "")
-        repeats = line is not None and any(similarity(line, before) > NEAR_REPEAT for before in earlier)
-        leaks = line is not None and leaks_card(line, self.scenario, state.revealed)
-        if line is None or repeats or leaks or gives_in or _echoes(line, history[-1][0] if history else ""):
-            return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
-        return PartnerLine(line, move, "model")
+        self.rejected = []
+        for k in range(self.candidates):
+            # The first draft is greedy; the others are sampled, so a line that broke character is not redrawn.
+            sampling: dict[str, Any] = (
+                {} if k == 0 else {"temperature": self.sample_temperature, "seed": 1000 + 17 * k + state.turn}
+            )
+            # Tagged so callbacks (`attune bench`) can tell the partner's calls from the coach's.
+            raw = self.model.invoke(messages, config={"tags": ["partner"]}, max_tokens=self.max_tokens,
+                                    **sampling).text
+            line = clean_line(raw, self.scenario)
+            if line is not None and self._fits(line, move, state, earlier, history):
+                return PartnerLine(line, move, "model")
+            self.rejected.append(raw)
+        return PartnerLine(fallback_line(self.scenario, move, state, earlier), move, "script")
+
+    def _fits(
+        self, line: str, move: Move, state: PartnerState, earlier: set[str], history: Sequence[tuple[str, str]]
+    ) -> bool:
+        """In character: does not give in on an assert move, repeat the dialogue, leak the card or parrot."""
+        gives_in = move is Move.ASSERT and _APOLOGY.search(line)
+        repeats = any(similarity(line, before) > NEAR_REPEAT for before in earlier)
+        leaks = leaks_card(line, self.scenario, state.revealed)
+        return not (gives_in or repeats or leaks or _echoes(line, history[-1][0] if history else ""))
 
 
 NEAR_REPEAT = 0.7  # word overlap (Jaccard) above which a line counts as said before

@@ -92,11 +92,12 @@ class PracticeSession:
         *,
         max_turn_chars: int = 2000,
         model_lines: bool = True,
+        partner_candidates: int = 3,
     ) -> None:
         self.store = store
         self.id = session_id
         self.scenario = scenario
-        self.partner = Partner(model, scenario, model_lines=model_lines)
+        self.partner = Partner(model, scenario, model_lines=model_lines, candidates=partner_candidates)
         self.coach = PracticeCoach(scorer, model, scenario)
         self.max_turn_chars = max_turn_chars
         self.safety_check = safety_check  # required: a disclosure must end the role-play, whoever built the session
@@ -113,10 +114,11 @@ class PracticeSession:
         *,
         max_turn_chars: int = 2000,
         model_lines: bool = True,
+        partner_candidates: int = 3,
     ) -> PracticeSession:
         session_id = store.create(scenario, initial_state(scenario.difficulty).to_json(), owner)
         return cls(store, session_id, scenario, model, scorer, safety_check, max_turn_chars=max_turn_chars,
-                   model_lines=model_lines)
+                   model_lines=model_lines, partner_candidates=partner_candidates)
 
     @classmethod
     def resume(
@@ -130,10 +132,11 @@ class PracticeSession:
         *,
         max_turn_chars: int = 2000,
         model_lines: bool = True,
+        partner_candidates: int = 3,
     ) -> PracticeSession:
         record = store.load(session_id, owner)
         return cls(store, session_id, record.scenario, model, scorer, safety_check, max_turn_chars=max_turn_chars,
-                   model_lines=model_lines)
+                   model_lines=model_lines, partner_candidates=partner_candidates)
 
     def record(self) -> SessionRecord:
         return self.store.load(self.id)
