@@ -105,7 +105,9 @@ def check_line(line: str, scenario: Scenario, earlier: Sequence[str], user: str,
         failures.append("out of character")
     if leaks_card(line, scenario, revealed):
         failures.append("card leak")
-    if re.match(rf"\s*{re.escape(scenario.name)}\b\s*[,!]", line):
+    name = re.escape(scenario.name)
+    if re.search(rf"^\s*{name}\b\s*[,!]|\b(?:hey|hi|oh|look|listen|sorry),?\s+{name}\b|,\s*{name}\s*[.!?,]",
+                 line, re.IGNORECASE):
         failures.append("role swap")  # addressing itself by its own name: it is speaking as the user
     if similarity(line, user) > 0.8:
         failures.append("parrot")

@@ -228,6 +228,8 @@ def test_the_partner_drafts_again_when_a_line_breaks_character_and_keeps_the_fir
     assert len(partner.rejected) == 2 and model.replies == ["Never reached."]
     assert model.sampling[0] == {} and all(d["temperature"] > 0.5 for d in model.sampling[1:])  # greedy, then sampled
     assert len({d["seed"] for d in model.sampling[1:]}) == 2
+    swapped = Partner(ScriptedChatModel(default_reply=f"Hey {s.name}, I'm sorry for what you're going through."), s)
+    assert swapped.reply(PartnerState(2), Move.FACTS, [(GENTLE, "")]).source == "script"  # talks to itself
     one = Partner(ScriptedChatModel(replies=["As an AI, I can't role-play.", "Jamie needed me."]), s, candidates=1)
     assert one.reply(PartnerState(1), Move.ASSERT, [(BLAMING, "")]).source == "script"
 

@@ -25,6 +25,9 @@ def test_card_leaks_role_swaps_parrots_and_repeats_are_caught():
     assert "card leak" not in check_line(f"Okay. {hidden}", SCENARIO, [], "hi", revealed=True)
     assert "card leak" in check_line("What you need: reassurance.", SCENARIO, [], "hi", revealed=True)
     assert "role swap" in check_line(f"{SCENARIO.name}, you are not in trouble.", SCENARIO, [], "hi", revealed=False)
+    for swapped in (f"Hey {SCENARIO.name}, I really appreciate it.", f"I'm sorry, {SCENARIO.name}. I can't."):
+        assert "role swap" in check_line(swapped, SCENARIO, [], "hi", revealed=False)
+    assert "role swap" not in check_line("Hey, I did text you.", SCENARIO, [], "hi", revealed=False)
     user = "I feel hurt when our plans change at the last minute."
     assert "parrot" in check_line("I feel hurt when our plans change at the last minute.", SCENARIO, [], user,
                                   revealed=False)

@@ -214,11 +214,14 @@ class Partner:
     def _fits(
         self, line: str, move: Move, state: PartnerState, earlier: set[str], history: Sequence[tuple[str, str]]
     ) -> bool:
-        """In character: does not give in on an assert move, repeat the dialogue, leak the card or parrot."""
+        """In character: does not give in on an assert move, repeat the dialogue, leak the card, name itself or
+        parrot."""
         gives_in = move is Move.ASSERT and _APOLOGY.search(line)
         repeats = any(similarity(line, before) > NEAR_REPEAT for before in earlier)
         leaks = leaks_card(line, self.scenario, state.revealed)
-        return not (gives_in or repeats or leaks or _echoes(line, history[-1][0] if history else ""))
+        # "Hey Priya", said by Priya: the model has swapped roles and is talking to its own character.
+        own_name = re.search(rf"\b{re.escape(self.scenario.name)}\b", line) is not None
+        return not (gives_in or repeats or leaks or own_name or _echoes(line, history[-1][0] if history else ""))
 
 
 NEAR_REPEAT = 0.7  # word overlap (Jaccard) above which a line counts as said before
