@@ -504,12 +504,10 @@ from agent import app
 from conftest import HashingEmbeddings  # the tests folder is on PYTHONPATH
 
 app.make_embeddings = lambda *_: HashingEmbeddings()
-calls = 0
 original = fake.ScriptedChatModel._next_reply
 def next_reply(self, messages):
-    global calls
-    calls += 1
-    if calls == 3:  # turn 2's reply: hang as a slow model would, and say so
+    # The first call about turn 2 (the partner's reply; it may draft several lines): hang as a slow model would.
+    if "so selfish" in str(messages[-1].content):
         open(sys.argv[1], "w").write("in flight")
         threading.Event().wait()
     return original(self, messages)

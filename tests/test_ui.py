@@ -210,7 +210,9 @@ def test_a_question_in_the_browser_shows_a_streamed_answer_with_sources(ui_serve
         lengths.append(len(chat.inner_text()))
         time.sleep(0.1)
     assert "Sources" in chat.inner_text()
-    assert len(set(lengths)) > 3  # the page filled in piece by piece
+    # The question alone, part of the answer, then all of it: the page filled in sentence by sentence (an answer
+    # shown in one block would give two lengths).
+    assert len(set(lengths)) >= 3
     assert "lonely" in chat.inner_text()
     assert page.locator("#attune-help").is_hidden()
     page.close()
