@@ -226,10 +226,10 @@ class Coach:
         messages.append(HumanMessage(question_message(question, passages)))
         return messages
 
-    def tidier(self, passages: Sequence[Passage]) -> AnswerTidier:
+    def tidier(self, passages: Sequence[Passage], question: str = "") -> AnswerTidier:
         """Keeps the prompt's own words, sign-offs and loops out of an answer (the passages' titles too: a small
         model likes to open with one as a heading)."""
-        return AnswerTidier(PROMPT_SCAFFOLDING, [t for p in passages for t in (p.title, p.section) if t])
+        return AnswerTidier(PROMPT_SCAFFOLDING, [t for p in passages for t in (p.title, p.section) if t], question)
 
     def _attributor(self, passages: Sequence[Passage]) -> Callable[[str], int | None]:
         embeddings = self.retriever.library.embeddings
@@ -277,18 +277,21 @@ class Coach:
             return safety_answer(question, harm, self.help_resources) if harm.flagged else None
 
         standalone = self.standalone(question, history)
+        # Everything the person has told us: an answer may name only the people in it.
+        said_by_user = " ".join([question, standalone, *(turn.question for turn in history)])
         passages = self.retriever.retrieve(standalone)
         in_prompt = self.retriever.focus(standalone, passages, self.settings.retrieval.passage_chars)
         timings = AnswerTimings(retrieval_ms=(time.perf_counter() - started) * 1000)
         attributor = self._attributor(passages) if passages else None
         messages = self.messages(question, in_prompt, history)
         if n > 1 and self.scorer is not None:
-            stream = self._guided(question, standalone, passages, messages, attributor, n, started, timings)
+            stream = self._guided(question, standalone, passages, messages, attributor, n, started, timings,
+                                  said_by_user)
             stream.guard = guard
             return stream
         citations = CitationFilter(len(passages), attributor)
 
-        tidier = self.tidier(passages)
+        tidier = self.tidier(passages, said_by_user)
 
         def chunks() -> Iterator[str]:
             cut = False
@@ -358,6 +361,7 @@ class Coach:
         n: int,
         started: float,
         timings: AnswerTimings,
+        said_by_user: str,
     ) -> AnswerStream:
         assert self.scorer is not None
         scorer = self.scorer
@@ -371,7 +375,7 @@ class Coach:
                     if k == 0
                     else {"temperature": self.settings.ask.guided_temperature, "seed": self.settings.model.seed + k}
                 )
-                tidier = self.tidier(passages)
+                tidier = self.tidier(passages, said_by_user)
                 text, cited, tokens = self._draft(messages, len(passages), attributor, tidier, **sampling)
                 timings.tokens += tokens
                 drafts.append(Draft(text, cited, scorer.score(question, text)))

@@ -1,5 +1,6 @@
 """Release a streamed answer sentence by sentence, keeping back what no reader should see: the prompt's own
-scaffolding, letter sign-offs and placeholders, paragraphs said twice, and a sentence cut off by the token limit.
+scaffolding, letter sign-offs and placeholders, people the question never mentioned, paragraphs said twice, and a
+sentence cut off by the token limit.
 
 Small models echo the prompt ("Question: ...", "You are Attune, a warm relationship coach"), sign off like a
 letter ("Best regards, [Your Name]") and loop; rules can only discard such text, so this discards it before it
@@ -37,6 +38,19 @@ _PLACEHOLDER = re.compile(
     r"\b(?:name|signature|date|contact|number)\]",
     re.IGNORECASE,
 )
+# People an answer may only name when the question did: "your husband" to someone who asked about a partner, or
+# "your sister" out of nowhere, states a fact about their life that they never gave. Generic words (partner,
+# spouse, loved ones, family, friends, people) are always fine.
+_PEOPLE = {
+    "husband": "husband|hubby", "wife": "wife", "boyfriend": "boyfriend|bf", "girlfriend": "girlfriend|gf",
+    "fiance": "fianc[ée]e?|fiance", "ex": "ex|ex-\\w+", "sister": "sister", "brother": "brother",
+    "mother": "mother|mum|mom|mam", "father": "father|dad", "son": "son", "daughter": "daughter",
+    "children": "kids?|children|child", "boss": "boss|manager|supervisor", "coworker": "co-?workers?|colleagues?",
+    "roommate": "room-?mates?|flat-?mates?|housemates?", "in-laws": "in-laws?|mother-in-law|father-in-law",
+    "teenager": "teen(?:ager)?s?",
+}
+_PERSON_IN_QUESTION = {k: re.compile(rf"\b(?:{v})\b", re.IGNORECASE) for k, v in _PEOPLE.items()}
+_YOUR_PERSON = {k: re.compile(rf"\byour (?:\w+ )?(?:{v})\b", re.IGNORECASE) for k, v in _PEOPLE.items()}
 # Words in a row shared with the prompt that mean it is being recited rather than answered.
 _ECHO_WORDS = 6
 # A line without sentence punctuation that shares this many words in a row with a passage's title or section is
@@ -62,9 +76,12 @@ class AnswerTidier:
     should then stop the model rather than pay for tokens nobody will read.
     """
 
-    def __init__(self, prompt_texts: Iterable[str] = (), titles: Iterable[str] = ()) -> None:
+    def __init__(self, prompt_texts: Iterable[str] = (), titles: Iterable[str] = (), question: str = "") -> None:
         self._echo = set().union(*(_runs(_words(t), _ECHO_WORDS) for t in prompt_texts))
         self._titles = set().union(*(_runs(_words(t), _HEADING_WORDS) for t in titles))
+        # Without a question there is nothing to hold an answer to, so no one counts as invented.
+        self._invented = [rule for kind, rule in _YOUR_PERSON.items()
+                          if question and not _PERSON_IN_QUESTION[kind].search(question)]
         self._pending = ""
         self._said: list[set[str]] = []
         self._repeats = 0
@@ -123,6 +140,8 @@ class AnswerTidier:
             return self._drop(unit)
         if _runs(words, _ECHO_WORDS) & self._echo:
             return self._drop(unit)
+        if any(rule.search(unit) for rule in self._invented):
+            return self._drop(unit)  # it tells the person about someone they never mentioned
         bag = set(words)
         if len(words) >= 4 and any(len(bag & said) / len(bag | said) >= _NEAR_REPEAT for said in self._said):
             self._repeats += 1

@@ -155,3 +155,10 @@ def test_planted_instructions_are_removed_and_advice_kept_on_both_sets():
                 assert text not in shown and INSTRUCTION_REMOVED in shown, row["id"]
             else:
                 assert text in shown, row["id"]
+
+
+def test_an_answer_keeps_people_the_person_named_earlier_and_drops_ones_they_never_named(coach):
+    history = [ConversationTurn("My wife never listens when I talk about work.", "That sounds lonely.")]
+    coach.model.replies = ["Tell your wife how lonely it feels. Your kids may notice the tension too."]
+    answer = coach.ask("How do I start that conversation?", history).result()
+    assert answer.text == "Tell your wife how lonely it feels."

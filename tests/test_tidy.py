@@ -96,3 +96,23 @@ def test_a_passage_heading_copied_as_the_first_line_is_dropped_but_a_sentence_us
         "Building strong relationships takes time. Learning how to build emotional connection takes practice."
     )
     assert tidier.dropped == ["How to Build Emotional Connection - Building Strong Relationships\n"]
+
+
+def test_a_sentence_about_someone_the_person_never_mentioned_is_dropped():
+    question = "My roommate has her boyfriend over every night. How can I bring it up?"
+    tidier = AnswerTidier(PROMPT_SCAFFOLDING, (), question)
+    text = (
+        "It sounds tiring to never have the flat to yourself. Your ex may have made you wary of this. "
+        "Ask your roommate for a quiet talk, and say what you need. Your partner and your friends can help too."
+    )
+    shown = "".join(tidier.feed(text[i : i + 4]) for i in range(0, len(text), 4)) + tidier.finish()
+    assert "ex" not in shown.split() and "wary" not in shown
+    assert "Ask your roommate for a quiet talk" in shown and "Your partner and your friends" in shown
+    # Without a question there is nothing to hold the answer to: nobody counts as invented.
+    assert tidy("Your ex may have made you wary of this.")[0] == "Your ex may have made you wary of this."
+
+
+def test_people_named_in_the_question_in_other_words_are_not_invented():
+    tidier = AnswerTidier((), (), "My mom keeps commenting on how we raise our kids.")
+    text = "Tell your mum how the comments land. Your children will notice you staying calm."
+    assert tidier.feed(text + " ") + tidier.finish() == text + " "

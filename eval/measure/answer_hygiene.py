@@ -30,6 +30,20 @@ CHECKS = {
 }
 
 
+_RELATION = re.compile(
+    r"\byour (husband|wife|boyfriend|girlfriend|fianc[ée]e?|ex|mother|mum|mom|father|dad|sister|brother|son|"
+    r"daughter|kids?|children|boss|manager|coworkers?|colleagues?|roommate|flatmate|in-laws?)\b", re.IGNORECASE)
+
+
+def names_someone_new(question: str, text: str) -> bool:
+    """The answer speaks of "your <person>" where the question named no such person."""
+    def stem(word: str) -> str:
+        return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+    return any(not re.search(rf"\b{re.escape(stem(m.group(1).lower()))}", question.lower())
+               for m in _RELATION.finditer(text))
+
+
 def repeated_sentence(text: str) -> bool:
     seen = Counter(" ".join(re.findall(r"[a-z']+", s.lower())) for s in re.split(r"(?<=[.!?])\s+|\n+", text))
     return any(n > 1 for s, n in seen.items() if len(s.split()) >= 5)
@@ -39,8 +53,9 @@ def unfinished(text: str) -> bool:
     return bool(text.strip()) and not re.search(r"[.!?][\"'”’)\]]*\s*(?:\[\d+\])?\s*$", text.strip())
 
 
-def problems(text: str) -> list[str]:
+def problems(text: str, question: str) -> list[str]:
     found = [name for name, rule in CHECKS.items() if rule.search(text)]
+    found += ["names someone the question did not"] if names_someone_new(question, text) else []
     return found + (["sentence said twice"] if repeated_sentence(text) else []) + (
         ["stops mid-sentence"] if unfinished(text) else [])
 
@@ -79,9 +94,9 @@ def main() -> int:
     for question in questions:
         row = {"question": question}
         for label in ("before", "after"):
-            coach.tidier = (lambda _p: _PassThrough()) if label == "before" else tidy_for  # type: ignore[method-assign,assignment,return-value]
+            coach.tidier = (lambda *_a: _PassThrough()) if label == "before" else tidy_for  # type: ignore[misc,method-assign,assignment,return-value]
             answer = coach.ask(question).result()
-            found = problems(answer.text)
+            found = problems(answer.text, question)
             tally[label].update(found)
             tally[label]["answers with any problem"] += bool(found)
             tokens[label].append(answer.timings.tokens)
@@ -93,11 +108,12 @@ def main() -> int:
     if args.out:
         args.out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     n = len(questions)
-    print(f"{'check':28s} {'before':>8s} {'after':>8s}   ({n} questions)")
-    for name in [*CHECKS, "sentence said twice", "stops mid-sentence", "answers with any problem"]:
-        print(f"{name:28s} {tally['before'][name]:8d} {tally['after'][name]:8d}")
-    print(f"{'mean tokens':28s} {statistics.mean(tokens['before']):8.0f} {statistics.mean(tokens['after']):8.0f}")
-    print(f"{'mean seconds':28s} {statistics.mean(seconds['before']):8.1f} {statistics.mean(seconds['after']):8.1f}")
+    print(f"{'check':36s} {'before':>8s} {'after':>8s}   ({n} questions)")
+    for name in [*CHECKS, "names someone the question did not", "sentence said twice", "stops mid-sentence",
+                 "answers with any problem"]:
+        print(f"{name:36s} {tally['before'][name]:8d} {tally['after'][name]:8d}")
+    print(f"{'mean tokens':36s} {statistics.mean(tokens['before']):8.0f} {statistics.mean(tokens['after']):8.0f}")
+    print(f"{'mean seconds':36s} {statistics.mean(seconds['before']):8.1f} {statistics.mean(seconds['after']):8.1f}")
     return 0
 
 
