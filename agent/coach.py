@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, BaseMessageChunk, HumanMessage, SystemMessage
 
 from agent.citations import CitationFilter
 from agent.followup import ConversationTurn, standalone_by_model, standalone_by_rules
@@ -48,6 +48,26 @@ def clean_question(question: str, max_chars: int) -> str:
     if len(text) > max_chars:
         raise BadQuestion(f"the question is {len(text)} characters long; the limit is {max_chars}")
     return text
+
+
+def checked_question(
+    question: str, max_chars: int, safety_check: SafetyCheckFn, short_check: SafetyCheckFn | None = None
+) -> tuple[str, SafetyVerdict]:
+    """The cleaned question and its safety verdict; raises `BadQuestion` when it is refused.
+
+    The check comes before the length limit: a long message that tells of danger gets help, not "the limit is
+    ...". `short_check`, when given, checks questions within the limit instead (the CLI's rules-only pass,
+    which loads nothing).
+    """
+    try:
+        text = clean_question(question, max_chars)
+    except BadQuestion:
+        text = one_line(question)
+        verdict = safety_check(text) if text else SafetyVerdict(False)
+        if not verdict.flagged:
+            raise
+        return text, verdict
+    return text, (short_check or safety_check)(text)
 
 
 @dataclass
@@ -154,9 +174,7 @@ class AnswerStream:
             stopped = self.guard("".join(self._parts)) if self.guard else None
             if stopped is not None:
                 # The model's text turned harmful: stop generating, withhold the piece, give help instead.
-                close = getattr(self._chunks, "close", None)
-                if close:
-                    close()
+                _close(self._chunks)
                 self.answer = stopped
                 yield f"\n\n{stopped.text}"
                 return
@@ -256,16 +274,7 @@ class Coach:
         the bar, up to `candidates - 1` sampled alternatives are drafted and the best-scoring one is streamed
         as a single piece.
         """
-        try:
-            question = clean_question(question, self.settings.ask.max_question_chars)
-        except BadQuestion:
-            # A long message that tells of danger gets help, not "the limit is ..."; only then is it refused.
-            verdict = self.safety_check(one_line(question)) if one_line(question) else SafetyVerdict(False)
-            if not verdict.flagged:
-                raise
-            question = one_line(question)
-        else:
-            verdict = self.safety_check(question)
+        question, verdict = checked_question(question, self.settings.ask.max_question_chars, self.safety_check)
         if verdict.flagged:  # before retrieval or generation: no tips, no passages, only real help
             safe = safety_answer(question, verdict, self.help_resources)
             return AnswerStream([], iter([safe.text]), lambda _text: safe, verdict)
@@ -293,31 +302,17 @@ class Coach:
 
         tidier = self.tidier(passages, said_by_user)
 
+        def note(chunk: BaseMessageChunk, piece: str) -> None:
+            if "prompt_eval_ms" in chunk.response_metadata:
+                timings.prompt_eval_ms = chunk.response_metadata["prompt_eval_ms"]
+                timings.prompt_tokens_evaluated = chunk.response_metadata.get("prompt_tokens_evaluated")
+            if piece:
+                timings.tokens += 1
+                if timings.tokens == 1:
+                    timings.first_token_ms = (time.perf_counter() - started) * 1000
+
         def chunks() -> Iterator[str]:
-            cut = False
-            stream = self.model.stream(messages)
-            try:
-                for chunk in stream:
-                    piece = chunk.content if isinstance(chunk.content, str) else ""
-                    if "prompt_eval_ms" in chunk.response_metadata:
-                        timings.prompt_eval_ms = chunk.response_metadata["prompt_eval_ms"]
-                        timings.prompt_tokens_evaluated = chunk.response_metadata.get("prompt_tokens_evaluated")
-                    cut = cut or chunk.response_metadata.get("finish_reason") == "length"
-                    if not piece:
-                        continue
-                    timings.tokens += 1
-                    if timings.tokens == 1:
-                        timings.first_token_ms = (time.perf_counter() - started) * 1000
-                    shown = citations.feed(tidier.feed(piece))
-                    if shown:
-                        yield shown
-                    if tidier.stop:  # signed off or looping: the rest would only be thrown away
-                        break
-            finally:
-                _close(stream)  # releases the model (llama.cpp serves one generation at a time)
-            tail = citations.feed(tidier.finish(cut)) + citations.finish()
-            if tail:
-                yield tail
+            yield from self._shown(messages, tidier, citations, note)
 
         def finish(text: str) -> Answer:
             timings.total_ms = (time.perf_counter() - started) * 1000
@@ -335,21 +330,42 @@ class Coach:
         **sampling: Any,
     ) -> tuple[str, list[int], int]:
         citations = CitationFilter(n_passages, attributor)
-        parts, tokens, cut = [], 0, False
+        tokens = 0
+
+        def count(_chunk: BaseMessageChunk, piece: str) -> None:
+            nonlocal tokens
+            tokens += bool(piece)
+
+        text = "".join(self._shown(messages, tidier, citations, count, **sampling)).strip()
+        return text, sorted(citations.cited), tokens
+
+    def _shown(
+        self,
+        messages: list[BaseMessage],
+        tidier: AnswerTidier,
+        citations: CitationFilter,
+        on_chunk: Callable[[BaseMessageChunk, str], None],
+        **sampling: Any,
+    ) -> Iterator[str]:
+        """The model's answer as the reader may see it: tidied, then its citations checked. `on_chunk` sees every
+        chunk with its text first (for timings and token counts). The model is stopped once the tidier has seen
+        the end (a sign-off, a loop): the rest would only be thrown away."""
+        cut = False
         stream = self.model.stream(messages, **sampling)
         try:
             for chunk in stream:
                 piece = chunk.content if isinstance(chunk.content, str) else ""
                 cut = cut or chunk.response_metadata.get("finish_reason") == "length"
-                if piece:
-                    tokens += 1
-                    parts.append(citations.feed(tidier.feed(piece)))
+                on_chunk(chunk, piece)
+                if piece and (shown := citations.feed(tidier.feed(piece))):
+                    yield shown
                 if tidier.stop:
                     break
         finally:
-            _close(stream)
-        parts.append(citations.feed(tidier.finish(cut)) + citations.finish())
-        return "".join(parts).strip(), sorted(citations.cited), tokens
+            _close(stream)  # releases the model (llama.cpp serves one generation at a time)
+        tail = citations.feed(tidier.finish(cut)) + citations.finish()
+        if tail:
+            yield tail
 
     def _guided(
         self,

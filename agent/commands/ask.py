@@ -41,23 +41,18 @@ def register(sub: Any) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from agent.coach import BadQuestion, clean_question, safety_answer
+    from agent.coach import BadQuestion, checked_question, safety_answer
     from agent.prompts import GENERAL_ADVICE_NOTE
-    from agent.safety import SafetyVerdict, check_message
-    from agent.text import one_line
+    from agent.safety import check_message
 
     app = app_from_args(args)
     try:
-        question = clean_question(args.question, app.settings.ask.max_question_chars)  # refuse before loading anything
+        # Refused before loading anything; a question within the limit gets the rules alone here (the coach
+        # checks it fully), one over it the full check, since it is refused unless it tells of danger.
+        question, verdict = checked_question(args.question, app.settings.ask.max_question_chars, app.safety_check,
+                                             short_check=check_message)
     except BadQuestion as exc:
-        # Too long, but it may tell of danger: that gets help (the full check, classifier included), not an error.
-        long = one_line(args.question)
-        verdict = app.safety_check(long) if long else SafetyVerdict(False)
-        if not verdict.flagged:
-            raise UsageError(str(exc)) from None
-        question = long
-    else:
-        verdict = check_message(question)
+        raise UsageError(str(exc)) from None
     if verdict.flagged:  # help at once: nothing is loaded, retrieved or generated
         answer = safety_answer(question, verdict, app.help_resources)
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2) if args.json else answer.text)
