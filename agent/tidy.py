@@ -15,6 +15,10 @@ from collections.abc import Iterable
 # A unit ends at sentence punctuation (with any closing quote or bracket) followed by a space, or at a line end.
 _UNIT_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)|\n")
 _SPACE = re.compile(r"\s*")
+# How a finished sentence ends (a closing quote or bracket and a citation may follow), and a line that is not a
+# heading: it ends like a sentence or with a colon.
+_FINISHED = re.compile(r"[.!?][\"'”’)\]]*\s*(?:\[\d{1,3}\])?\s*$")
+_NOT_A_HEADING = re.compile(r"[.!?:][\"'”’)\]]*\s*(?:\[\d{1,3}\])?\s*$")
 _MARKER = re.compile(r"\s*\[\d{1,3}\]")
 _WORD = re.compile(r"[a-z0-9']+")
 # The labels of Attune's prompts and of common chat scaffolding, when a line starts with one.
@@ -112,7 +116,7 @@ class AnswerTidier:
         rest, self._pending = self._pending, ""
         if self.stop or not rest.strip():
             return ""
-        if cut and self.shown.strip() and not re.search(r"[.!?][\"'”’)\]]*\s*(?:\[\d{1,3}\])?\s*$", rest):
+        if cut and self.shown.strip() and not _FINISHED.search(rest):
             self.dropped.append(rest)
             return ""
         shown = self._judge(rest)
@@ -135,7 +139,7 @@ class AnswerTidier:
         words = _words(unit)
         if not words:
             return unit  # a bare citation marker or punctuation: the citation filter decides
-        heading = not re.search(r"[.!?:][\"'”’)\]]*\s*(?:\[\d{1,3}\])?\s*$", unit)
+        heading = not _NOT_A_HEADING.search(unit)
         if heading and _runs(words, _HEADING_WORDS) & self._titles:
             return self._drop(unit)
         if _runs(words, _ECHO_WORDS) & self._echo:
