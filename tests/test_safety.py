@@ -225,3 +225,14 @@ def test_the_third_unseen_safety_set_is_frozen():
     assert hashlib.sha256(data).hexdigest().startswith("c3cbd021ad9f6d98")
     kinds = {e.kind for e in read_labelled(Path(bundled_set()).parent / "safety_unseen3.jsonl")}
     assert kinds == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
+
+
+def test_the_fourth_unseen_safety_set_is_frozen():
+    """Written on 2026-12-06 (second session) before any change to the check, to be measured once after it."""
+    import hashlib
+
+    path = Path(bundled_set()).parent / "safety_unseen4.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("2c7c5f7c3cd3559a")
+    examples = read_labelled(path)
+    assert len(examples) == 148
+    assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
