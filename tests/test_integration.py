@@ -271,7 +271,7 @@ def test_the_safety_check_with_its_classifier_meets_the_targets_on_the_labelled_
 def test_the_classifier_catches_a_disclosure_the_rules_miss_and_practice_stops(tmp_path):
     from agent.safety import check_message
 
-    disclosure = "My husband held a knife to my throat during our fight."
+    disclosure = "I lie awake planning how to get out alive."
     assert not check_message(disclosure).flagged  # the rules alone miss it
     done = attune(tmp_path / "classifier", "practice", "--scenario", "plans-changed", "--say", disclosure, "--json")
     assert done.returncode == 0, done.stderr

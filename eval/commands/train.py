@@ -110,13 +110,13 @@ def _safety(args: argparse.Namespace) -> int:
 def _train_safety(args: argparse.Namespace, settings: Any) -> Any:
     from agent.app import Attune
     from agent.safety import SafetyCheck
-    from eval.safety import bundled_set, read_counselchat_questions, read_labelled, train_safety_model, training_set
+    from eval.safety import bundled_set, read_counselchat_questions, read_labelled, train_safety_model, training_sets
 
     if not args.counselchat:
         raise UsageError("--train needs --counselchat FILE.jsonl (real questions to learn what is ordinary)")
     embed = Attune(settings).embed
     model, report = train_safety_model(
-        read_labelled(bundled_set()) + read_labelled(training_set()),
+        [ex for path in [bundled_set(), *training_sets()] for ex in read_labelled(path) if ex.kind != "narrative"],
         read_counselchat_questions(_existing(args.counselchat)),
         embed,
     )
