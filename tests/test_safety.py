@@ -236,3 +236,14 @@ def test_the_fourth_unseen_safety_set_is_frozen():
     examples = read_labelled(path)
     assert len(examples) == 148
     assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
+
+
+def test_the_fifth_unseen_safety_set_is_frozen():
+    """Written on 2026-12-06 after the fourth set's misses were read and before the next change to the check."""
+    import hashlib
+
+    path = Path(bundled_set()).parent / "safety_unseen5.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("2ea5d50359a02f42")
+    examples = read_labelled(path)
+    assert len(examples) == 159
+    assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
