@@ -115,7 +115,7 @@ PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:comes|came) into my (?:room|bed) at night\b|\bdoes things to me\b",
     ),
     "partner_violence": (
-        rf"\b{_AGENT}\b(?:\W+\w+){{0,4}}?\W+{_VIOLENCE}\W+(?:\w+\W+){{0,2}}?{_BODY}\b",
+        rf"\b{_AGENT}\b(?:\W+\w+){{0,4}}?\W+{_VIOLENCE}\W+(?:\w+\W+){{0,2}}?{_BODY}\b(?! out of\b)",
         r"\b(?:i was|i've been|i got|i have been|i'?m being|i am being) (?:\w+ )?(?:hit|beaten|choked|strangled|raped|"
         rf"attacked|assaulted|kicked|punched|slapped|abused|hurt|threatened|stalked) by {_AGENT}\b",
         rf"\b{_AGENT}\b(?:\W+\w+){{0,3}}?\W+(?:forced|forces|makes|made|make) me (?:to )?"
@@ -204,7 +204,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         rf"{_SOMEONE}(?:\W+(?!never\b|not\b|\w+n'?t\b)\w+){{0,8}}?\W+(?:"
         r"(?:slap(?:s|ped|ping)?|punch(?:es|ed|ing)?|kick(?:s|ed|ing)?|chok(?:es|ed|ing)|strangl(?:es|ed|ing)|beats|"
         r"shov(?:es|ed|ing)|smack(?:s|ed|ing)?|bit|bites|spits? (?:in|at)|spat (?:in|at)|sits on|sat on) "
-        r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair))\b(?! (?:to|a|in|at) (?:the )?(?:game|games|chess|"
+        r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair))\b(?! out\b)(?! (?:to|a|in|at) (?:the )?(?:game|games|chess|"
         r"cards|race|it|dinner|lunch)\b)"
         r"|(?:tied|ties|pins|pinned|holds|held|thr(?:ew|ows)|dragg?(?:s|ed)|squeez(?:es|ed)|grab(?:s|bed)) "
         r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair)) (?:\w+ )?(?:down|against|by|into|onto|across|under|to "
@@ -286,7 +286,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:a )?(?:photos?|pictures?|selfies?|my location)|video ?call|share my location|check in with "
         r"(?:him|her|them) every|account for every|explain (?:every|each)|show (?:him|her|them|my \w+) (?:every|"
         r"each|all)|hand over|ask (?:him|her|them|permission) (?:before|to|for|if)|text (?:him|her|them) every)\b",
-        r"\b(?:follows?|followed|following|stalks?|stalked|stalking) me\b(?! on (?:instagram|twitter|tiktok|social|"
+        r"\b(?:follows?|followed|following|stalks?|stalked|stalking) me\b(?! around the (?:shop|supermarket|house|kitchen|store))(?! on (?:instagram|twitter|tiktok|social|"
         r"facebook|every|all|x\b))(?:.*\b(?:to|when|from|everywhere|around|room|home|work|car|watch|outside|sits|"
         r"waits)\b)?"
         r"|\b(?:keeps?|kept) (?:showing|turning) up at my\b|\b(?:turned|turns|shows?|showed) up (?:at (?:\S+ ){1,3})?"
@@ -302,7 +302,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"open|take) (?:a job|my own|a bank|any money|a car|a phone)\b|\bput (?:all )?(?:the )?(?:bills|debts?|"
         r"loans?) in my name\b",
         r"\b(?:won'?t|doesn'?t|don'?t|didn'?t|wouldn'?t) (?:let|allow) me (?:to )?(?:see|visit|call|talk to|go|"
-        r"leave|eat|wear|drive|work|have friends|use (?:my|our|the car))\b|\b(?:he|she|they) (?:won'?t|doesn'?t|"
+        r"leave|eat|wear|drive(?! (?:his|her|their|the new))|work|have friends|use (?:my|our|the car))\b|\b(?:he|she|they) (?:won'?t|doesn'?t|"
         r"didn'?t|wouldn'?t) let me sleep\b|\bi(?:'?m| am) not (?:allowed|permitted) to (?:see|"
         r"visit|talk to|call|go (?:out|anywhere|to)|leave|have (?:friends|money|a phone|my own)|work|wear|drive|eat|"
         r"spend|text|contact|speak)\b",
@@ -329,7 +329,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:said|say|kept saying|was saying|told (?:him|her|them)) no\b|\b(?:kept|keep) saying (?:no|i was in pain)\b",
         # Fear and where it leaves someone.
         r"\b(?:scared|afraid|terrified|frightened) of (?:my (?:own )?(?:partner|husband|wife|boyfriend|girlfriend|"
-        r"fianc\w*|spouse|ex))\b",
+        r"fianc\w*|spouse|ex))\b(?!'s)",
         r"\bhid(?:e|ing)? in (?:the |my |our |the kids'? |the children'?s )?(?:\w+ )?(?:room|bathroom|toilet|car|"
         r"closet|cupboard|wardrobe)\b.*\b(?:when|until|because) (?:he|she|they)\b|\bend up hiding\b"
         r"|\bflinch(?:es)? when (?:he|she|they|(?:their|his|her|my) (?:father|dad|mother|mum|mom|stepdad|husband|"

@@ -247,3 +247,51 @@ def test_the_fifth_unseen_safety_set_is_frozen():
     examples = read_labelled(path)
     assert len(examples) == 159
     assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("He takes my whole salary and gives me twenty pounds a week for food.", "partner_violence"),
+        ("She reads all my messages every night and I have to send her photos of where I am.", "partner_violence"),
+        ("My fiancé keeps a gun in the bedside drawer and reminds me it's there when we argue.", "partner_violence"),
+        ("My girlfriend says she'll post my private photos online if I break up with her.", "partner_violence"),
+        ("I wear long sleeves even in summer so my coworkers don't ask questions.", "partner_violence"),
+        ("He sits on me and squeezes my neck when we argue, then says he was only playing.", "partner_violence"),
+        ("Everyone would honestly be better off if I just wasn't around anymore.", "self_harm"),
+        ("Some nights I hold the pills in my hand and count them.", "self_harm"),
+        ("My husband makes our son kneel on rice for hours when he gets a bad mark.", "child_abuse"),
+        ("I've started sharpening a knife while I wait for my husband to come home.", "harm_to_others"),
+    ],
+)
+def test_the_rules_catch_control_threats_and_intent_said_without_a_word_of_violence(text, category):
+    verdict = check_message(text)
+    assert verdict.flagged and verdict.category == category, verdict
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My husband takes my phone at bedtime because we agreed no screens after ten.",
+        "He took my car keys by mistake again.",
+        "My husband says he'll kill me if I eat the last slice of cake again, haha.",
+        "She punched me on the arm when I spoiled the ending of the book, playfully.",
+        "My wife kicked me out of the kitchen while she baked my birthday cake.",
+        "My partner gets physical with the punching bag in the garage after work to de-stress.",
+        "I noticed I've been cutting you off in meetings. I want to stop that.",
+        "I can't get out of bed these days and my partner is worried.",
+    ],
+)
+def test_agreed_accidental_playful_and_figurative_control_words_are_let_through(text):
+    assert not check_message(text).flagged, check_message(text)
+
+
+def test_the_rules_alone_keep_their_recall_on_every_measured_set():
+    """A regression guard: the sets are development data now (each was measured once while unseen)."""
+    examples = [e for name in ("safety_train_more", "safety_unseen3", "safety_unseen4")
+                for e in read_labelled(SUITES / f"{name}.jsonl")]
+    report = evaluate(examples)
+    assert report.figures["indirect_recall"] >= 0.9, [e.text for e in report.misses]
+    assert report.figures["narrative_recall"] >= 0.9
+    assert report.figures["hard_negative_false_positive_rate"] <= 0.05
+    assert report.figures["ordinary_false_positive_rate"] == 0.0
