@@ -217,6 +217,17 @@ def test_the_frozen_test_part_is_unchanged():
     assert digest.startswith("e002a24f")
 
 
+def test_the_second_frozen_test_part_is_unchanged_and_shares_no_turn_with_training():
+    """Written on 2026-12-06 before the classifier was retrained that day; measured once per model version."""
+    path = SUITES / "blame_test2.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("4b6eeeda")
+    test = [json.loads(line) for line in path.open()]
+    assert len(test) == 130 and sum(t["blame"] for t in test) == 80
+    trained = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_test.jsonl")
+               for line in (SUITES / name).open()}
+    assert not {t["text"].lower() for t in test} & trained
+
+
 # --- the shipped classifier on the real embedder -----------------------------------------------------------
 
 
