@@ -21,6 +21,7 @@ from agent.commands import (
 from eval.commands import existing as _existing
 
 _BUNDLED_BLAME_TRAIN = Path("<bundled>")
+BUNDLED_BLAME_TRAINING = ("blame_train.jsonl", "blame_train2.jsonl")
 
 
 def add(actions: Any) -> None:
@@ -150,17 +151,19 @@ def _train_blame(args: argparse.Namespace, embed: Any, started: float) -> int:
     from eval.rubric.blame import MODEL_FILE
     from eval.rubric.train import counselchat_advice_sentences, read_turns, train_blame_model
 
-    path = args.blame
-    if path == _BUNDLED_BLAME_TRAIN:
-        path = Path(str(files("eval") / "suites" / "blame_train.jsonl"))
+    suites = files("eval") / "suites"
+    # The bundled training turns are two files: the first set and the turns written for the second model version.
+    paths = [Path(str(suites / name)) for name in BUNDLED_BLAME_TRAINING] if args.blame == _BUNDLED_BLAME_TRAIN \
+        else [args.blame]
     try:
-        turns = read_turns(_existing(path))
+        turns = [turn for p in paths for turn in read_turns(_existing(p))]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     advice, ids = counselchat_advice_sentences(_existing(args.counselchat)) if args.counselchat else ([], [])
     model, cv = train_blame_model(
         turns, advice, embed, load_rubric().non_blame,
-        {"trained_on": path.name, "advice_from": args.counselchat.name if args.counselchat else None,
+        {"trained_on": ", ".join(p.name for p in paths),
+         "advice_from": args.counselchat.name if args.counselchat else None,
          "advice_question_ids": ids},
     )
     out = args.out or Path(str(files("eval.rubric").joinpath(MODEL_FILE)))

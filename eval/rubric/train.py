@@ -216,7 +216,7 @@ def cross_validate(
 
 # -- the non-blame classifier --------------------------------------------------------------------------------
 
-BLAME_C = 1.0
+BLAME_C = 0.5  # chosen by out-of-fold recall on the training turns (0.25: 81.9%, 0.5: 84.2%, 1: 80.0%, 2: 77.3%)
 EXTRA_WEIGHT = 0.05  # each advice sentence counts a tenth of a labelled turn: it teaches the register, no more
 MAX_EXTRA = 600
 FALSE_FLAG_TARGET = 0.04  # the threshold flags at most this share of clean turns out of fold
