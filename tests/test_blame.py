@@ -217,6 +217,17 @@ def test_the_frozen_test_part_is_unchanged():
     assert digest.startswith("e002a24f")
 
 
+def test_the_third_frozen_test_part_is_unchanged_and_shares_no_turn_with_the_others():
+    """Written on 2026-12-06 after the second part had been measured, before the next retraining."""
+    path = SUITES / "blame_test3.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("35e42efe")
+    test = [json.loads(line) for line in path.open()]
+    assert len(test) == 111 and sum(t["blame"] for t in test) == 69
+    others = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_train2.jsonl",
+              "blame_test.jsonl", "blame_test2.jsonl") for line in (SUITES / name).open()}
+    assert not {t["text"].lower() for t in test} & others
+
+
 def test_the_second_frozen_test_part_is_unchanged_and_shares_no_turn_with_training():
     """Written on 2026-12-06 before the classifier was retrained that day; measured once per model version."""
     path = SUITES / "blame_test2.jsonl"
