@@ -58,9 +58,11 @@ _NEGATION = re.compile(r"\b(?:never|not|n't|\w+n't)\b", re.IGNORECASE)
 _NEGATED = re.compile(r"\b(?:never|not|n't|wouldn't|won't|didn't|doesn't|don't)\s+(?:\w+\s+){0,2}$", re.I)
 # Play, games and hyperbole: "beat me at chess", "a pillow fight", "I want to strangle him every time he ...".
 _PLAY = re.compile(
-    r"\b(?:pillow ?fights?|chess|tennis|cards|poker|scrabble|game|games|mario|football|race|match|played|playing|play-?fight|"
+    r"\b(?:pillow ?fights?|chess|tennis|cards|poker|scrabble|game|games|mario|football|race|match|played|playing|"
+    r"play-?fight|"
     r"tickl\w*|jok(?:e|es|ing)|laugh(?:ed|ing)?|silly|teas\w*|every time|killed it|killing it|the mood|"
-    r"knocked me (?:out|off my feet) with|(?:going to|gonna|will|'ll) (?:kill|murder) me (?:when|if) (?:he|she|they) (?:finds?|sees?|hears?)|"
+    r"knocked me (?:out|off my feet) with|(?:going to|gonna|will|'ll) (?:kill|murder) me (?:when|if) (?:he|she|they) "
+    r"(?:finds?|sees?|hears?)|"
     r"snowballs?|playful\w*|water fight|kill it|haha|lol|by mistake|by accident|when i ask (?:him|her|them) to|"
     r"we (?:both )?(?:agreed|decided|chose))\b",
     re.IGNORECASE,
@@ -134,7 +136,8 @@ PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\b(?:takes|took|keeps|kept|locks?|locked|hid(?:es)?|hidden) (?:away )?(?:my|our) (?:phone|bank card|money|"
         r"keys|passports?|documents)\b(?=.*\b(?:can'?t|couldn'?t|so i|won'?t|never|away|locked)\b)",
         r"\b(?:smashed|broke|took) my phone so i (?:couldn'?t|can'?t)\b|\bst(?:ood|ands) in front of the door\b",
-        r"\blocks? me (?:in|out)\b|\btracks? my (?:location|phone|car)\b|\b(?:air ?tag|tracker|gps tracker) (?:on|in|under) my\b|\block myself in\b",
+        r"\blocks? me (?:in|out)\b|\btracks? my (?:location|phone|car)\b|\b(?:air ?tag|tracker|gps tracker) (?:on|in|"
+        r"under) my\b|\block myself in\b",
         # Coercive control and fear, as danger-assessment screens ask about them.
         r"\b(?:post|share|send|leak) my (?:nudes|naked (?:photos|pictures)|intimate (?:photos|pictures|videos))\b",
         r"\b(?:ask|asking|need) (?:his|her|their) permission to (?:buy|go|see|spend|leave|eat)\b|\bask permission to\b",
@@ -196,7 +199,8 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         # Physical harm said in other words, and what it leaves behind.
         rf"(?:{_SOMEONE}|\b(?:things?|arguments?|fights?))(?:'s| has| have| had)? (?:\w+ ){{0,2}}(?:gets?|got|gotten|"
         r"turns?|turned|becomes?|became|can get|end(?:s|ed)? up) (?:\w+ )?(?:physical|rough|violent|handsy in a bad "
-        r"way)\b(?! with (?:the|a|an|his|her|their)\b)|\bit(?:'s| has| had)? (?:\w+ ){0,2}(?:gets?|got|gotten|turns?|turned|becomes?|became) (?:\w+ )?"
+        r"way)\b(?! with (?:the|a|an|his|her|their)\b)|\bit(?:'s| has| had)? (?:\w+ ){0,2}(?:gets?|got|gotten|turns?|"
+        r"turned|becomes?|became) (?:\w+ )?"
         r"(?:physical|violent)\b",
         r"\b(?:arguments?|fights?|it|things) (?:usually |often |always |sometimes )?end(?:s|ed)? (?:up )?with me "
         r"(?:on the floor|bleeding|hurt|in (?:hospital|a&e|the er)|crying on the floor)\b",
@@ -204,7 +208,8 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         rf"{_SOMEONE}(?:\W+(?!never\b|not\b|\w+n'?t\b)\w+){{0,8}}?\W+(?:"
         r"(?:slap(?:s|ped|ping)?|punch(?:es|ed|ing)?|kick(?:s|ed|ing)?|chok(?:es|ed|ing)|strangl(?:es|ed|ing)|beats|"
         r"shov(?:es|ed|ing)|smack(?:s|ed|ing)?|bit|bites|spits? (?:in|at)|spat (?:in|at)|sits on|sat on) "
-        r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair))\b(?! out\b)(?! (?:to|a|in|at) (?:the )?(?:game|games|chess|"
+        r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair))\b(?! out\b)(?! (?:to|a|in|at) (?:the )?(?:game|"
+        r"games|chess|"
         r"cards|race|it|dinner|lunch)\b)"
         r"|(?:tied|ties|pins|pinned|holds|held|thr(?:ew|ows)|dragg?(?:s|ed)|squeez(?:es|ed)|grab(?:s|bed)) "
         r"(?:me|my (?:face|neck|throat|head|arms?|wrists?|hair)) (?:\w+ )?(?:down|against|by|into|onto|across|under|to "
@@ -224,9 +229,11 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"|\blucky (?:he|she|they) (?:hasn'?t|didn'?t|haven'?t) (?:done worse|killed|hurt)\b|\b(?:makes?|made) me "
         r"kneel\b|\b(?:he|she|they)(?:'ll|'d| will| would| could) make me disappear\b|\bin case i (?:have|need) to "
         r"(?:leave|run|get out) (?:quickly|fast|in a hurry)\b",
-        rf"{_SOMEONE} (?:\w+ ){{0,2}}(?:scares|frightens|terrifies) me\b.*\bwhen (?:he|she|they)(?:'s| is| are| gets?)? "
+        rf"{_SOMEONE} (?:\w+ ){{0,2}}(?:scares|frightens|terrifies) me\b.*\bwhen (?:he|she|they)(?:'s| is| are| "
+        r"gets?)? "
         r"(?:drunk|drinks|drinking|angry|mad|in a (?:mood|rage)|raging|high)\b"
-        rf"|\b(?:afraid|scared|terrified|worried|think|fear) (?:that )?{_SOMEONE}(?:'ll| will| might| is going to| could|"
+        rf"|\b(?:afraid|scared|terrified|worried|think|fear) (?:that )?{_SOMEONE}(?:'ll| will| might| is going to| "
+        r"could|"
         r" would) (?:\w+ )?(?:hurt|kill) me\b|\b(?:broke|kicked|smashed|bashed) (?:\w+ ){0,2}doors? (?:down|in)\b",
         r"\b(?:don'?t|do not|no longer|never) feel safe (?:in my (?:own )?(?:home|house|flat|bed)|at home|with (?:him|"
         r"her|them|my \w+)|around (?:him|her|them|my \w+))\b|\bescape (?:him|her|them)\b|\b(?:he|she|they)(?:'ll|'d| "
@@ -286,7 +293,8 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:a )?(?:photos?|pictures?|selfies?|my location)|video ?call|share my location|check in with "
         r"(?:him|her|them) every|account for every|explain (?:every|each)|show (?:him|her|them|my \w+) (?:every|"
         r"each|all)|hand over|ask (?:him|her|them|permission) (?:before|to|for|if)|text (?:him|her|them) every)\b",
-        r"\b(?:follows?|followed|following|stalks?|stalked|stalking) me\b(?! around the (?:shop|supermarket|house|kitchen|store))(?! on (?:instagram|twitter|tiktok|social|"
+        r"\b(?:follows?|followed|following|stalks?|stalked|stalking) me\b(?! around the (?:shop|supermarket|house|"
+        r"kitchen|store))(?! on (?:instagram|twitter|tiktok|social|"
         r"facebook|every|all|x\b))(?:.*\b(?:to|when|from|everywhere|around|room|home|work|car|watch|outside|sits|"
         r"waits)\b)?"
         r"|\b(?:keeps?|kept) (?:showing|turning) up at my\b|\b(?:turned|turns|shows?|showed) up (?:at (?:\S+ ){1,3})?"
@@ -302,12 +310,14 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"open|take) (?:a job|my own|a bank|any money|a car|a phone)\b|\bput (?:all )?(?:the )?(?:bills|debts?|"
         r"loans?) in my name\b",
         r"\b(?:won'?t|doesn'?t|don'?t|didn'?t|wouldn'?t) (?:let|allow) me (?:to )?(?:see|visit|call|talk to|go|"
-        r"leave|eat|wear|drive(?! (?:his|her|their|the new))|work|have friends|use (?:my|our|the car))\b|\b(?:he|she|they) (?:won'?t|doesn'?t|"
+        r"leave|eat|wear|drive(?! (?:his|her|their|the new))|work|have friends|use (?:my|our|the car))\b|\b(?:he|she|"
+        r"they) (?:won'?t|doesn'?t|"
         r"didn'?t|wouldn'?t) let me sleep\b|\bi(?:'?m| am) not (?:allowed|permitted) to (?:see|"
         r"visit|talk to|call|go (?:out|anywhere|to)|leave|have (?:friends|money|a phone|my own)|work|wear|drive|eat|"
         r"spend|text|contact|speak)\b",
         r"\b(?:cut|cuts|cutting) me off from (?:all )?(?:my |our )?(?:friends|family|everyone|people|the world|"
-        r"my (?:mum|mom|dad|parents|sister|brother|kids))\b|\bisolat(?:es|ed|ing) me\b|\b(?:made|makes|make) me (?:stop|quit|give "
+        r"my (?:mum|mom|dad|parents|sister|brother|kids))\b|\bisolat(?:es|ed|ing) me\b|\b(?:made|makes|make) me "
+        r"(?:stop|quit|give "
         r"up) (?:(?:seeing|talking to|calling|visiting) )?my (?:friends|job|family|mum|mom|dad|parents|sister|"
         r"brother)\b|\b(?:heard|hear) from me\b.*\bbecause "
         r"(?:he|she|they)\b|\bthere'?s (?:no ?one|nobody) left\b",
@@ -385,7 +395,8 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\b(?:edge of the|stood on the|standing on the|stand on the) (?:platform|roof|bridge|cliff|balcony|ledge)\b"
         r"|\bhow easy it would be\b|\bhow (?:high|tall|deep|far down|long the fall) (?:(?:the|that|our|my) "
         r"(?:\w+ ){1,4})?(?:is|was|goes)\b|\b(?:looked up|look up|googled|googling|searched|searching|researched|"
-        r"researching) (?:\w+ ){0,3}(?:lethal|fatal|painless|overdose|how to (?:die|hang|end))\w*|\b(?:step|stepping|jump|jumping) off "
+        r"researching) (?:\w+ ){0,3}(?:lethal|fatal|painless|overdose|how to (?:die|hang|end))\w*|\b(?:step|stepping|"
+        r"jump|jumping) off "
         r"(?:the|a|our|my) (?:\w+ )?(?:balcony|roof|bridge|ledge|building|cliff|platform)\b",
         r"\bwith a (?:razor|blade)\b.*\b(?:think|thought|thinking|wrist|hour)\w*\b|\b(?:razor|blade)s? (?:to|on) "
         r"my (?:wrist|arm|skin)\b",
@@ -400,7 +411,8 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"nephew|stepson|stepdaughter|little \w+|baby) (?:in|into|out)\b"
         r"|\block(?:s|ed)? (?:him|her|them) in (?:the |a |his |her |their )?(?:\w+ )?(?:cellar|basement|shed|"
         r"cupboard|closet|garage|cage|dark|attic)\b",
-        r"\b(?:starv\w+|won'?t (?:let|feed) (?:\w+ ){1,2}eat|without (?:food|dinner|meals)|no food for|locks? the fridge)\b"
+        r"\b(?:starv\w+|won'?t (?:let|feed) (?:\w+ ){1,2}eat|without (?:food|dinner|meals)|no food for|locks? the "
+        r"fridge)\b"
         r".*\b(?:kids?|children|son|daughter|punish\w*|baby|toddler)\b"
         r"|\b(?:kids?|children|son|daughter|baby|toddler)\b.*\b(?:starv\w+|without (?:food|dinner|meals) for)\b",
         r"\b(?:hard enough to leave|leaves?|left|leaving) (?:\w+ )?marks on (?:him|her|them|my|our|the|his|her)\b"
