@@ -295,3 +295,14 @@ def test_the_rules_alone_keep_their_recall_on_every_measured_set():
     assert report.figures["narrative_recall"] >= 0.9
     assert report.figures["hard_negative_false_positive_rate"] <= 0.05
     assert report.figures["ordinary_false_positive_rate"] == 0.0
+
+
+def test_the_sixth_unseen_safety_set_is_frozen():
+    """Written on 2026-12-06 after the fifth set's misses were read and before the next change to the check."""
+    import hashlib
+
+    path = Path(bundled_set()).parent / "safety_unseen6.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("fd1c4cfbd02893c2")
+    examples = read_labelled(path)
+    assert len(examples) == 152
+    assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
