@@ -147,7 +147,8 @@ PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\bwalk(?:ing)? on eggshells\b(?=.*\b(?:afraid|scared|hurt|violent|what (?:he|she|they)(?:'ll| will)? do)\b)",
         r"\b(?:get|getting|run) away from (?:him|her|them) (?:fast|quickly)\b|\bescape from (?:him|her|them)\b",
         r"\b(?:afraid|scared|terrified|frightened) (?:of (?:him|her|them|my (?:partner|husband|wife|boyfriend|"
-        r"girlfriend|ex))\b|(?:to go|of going) home|for my (?:life|safety)|of what (?:he|she|they)(?:'ll| will)? do)",
+        r"girlfriend|ex))\b(?!'s (?!temper|anger|rage|mood|fist|drinking|threat|reaction|violence|hands))|(?:to go|"
+        r"of going) home|for my (?:life|safety)|of what (?:he|she|they)(?:'ll| will)? do)",
         r"\b(?:he|she|they|partner|husband|wife|boyfriend|girlfriend) (?:\w+ )?(?:gets?|got|becomes?|became) "
         r"(?:violent|rough with me|physical with me)\b",
         r"\babusive (?:relationship|partner|husband|wife|boyfriend|girlfriend|marriage|situation)\b"
@@ -332,6 +333,35 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:medication|medicine|meds|pills|contraceptive\w*|birth control|inhaler|insulin|antidepressants)\b",
         r"\bcontrols? (?:what i (?:wear|eat|spend)|who i (?:see|talk to)|where i go|everything i do)\b"
         r"|\bdecides? (?:what i (?:wear|eat|can)|who i (?:see|can)|where i can)\b|\bweighs me\b",
+        # Digital control, sabotage, watching, and threats that use the children or the law.
+        r"\bdeleted (?:all )?(?:of )?my (?:friends|contacts|accounts?|messages|numbers)\b|\b(?:made|makes|forced|"
+        r"forces) "
+        r"me (?:to )?(?:give|hand over|tell) (?:him|her|them) (?:all )?my (?:passwords?|pins?|passcodes?)\b"
+        r"|\b(?:knows|has|demands|takes) (?:all )?(?:of )?my passwords\b",
+        r"\b(?:put|poured|puts|pours) (?:sugar|water|sand|salt) in(?:to)? my (?:petrol|gas|fuel) tank\b"
+        r"|\b(?:slashed|slashes|let down|flattened|cut) my (?:tyres|tires|brakes?)\b|\b(?:took|takes|removed|"
+        r"disconnected) the (?:battery|spark plugs?|fuses?) (?:out of|from) my car\b"
+        r"|\bso i (?:can'?t|couldn'?t|cannot|could not) (?:drive|go to|get to|see|visit) (?:my|the|work|a)\b",
+        r"\b(?:daddy|mummy|mommy|mum|mom|dad|you) will be taken away\b|\b(?:tells|told) the (?:kids|children) "
+        r"(?:that )?i'?m (?:crazy|mad|sick|dangerous|a liar)\b|\bif i tell (?:anyone|anybody|someone) what "
+        r"(?:he|she|they) (?:does|did|do)\b",
+        r"\b(?:stopped|stops|hid|hides|threw away|throws away|flushed|flushes|took away|takes away|tampered with|"
+        r"poked holes in) my (?:birth control|pills?|contraception|contraceptives?|condoms|implant)\b"
+        r"|\bbaby whether i want (?:one|it|to) or not\b",
+        r"\bnot allowed to lock (?:the|my) (?:bathroom|bedroom|toilet) door\b|\bcomes? in whenever (?:he|she|they) "
+        r"(?:likes?|wants?)\b|\bwatch(?:es|ed|ing)? me (?:through (?:a|the) (?:hole|gap|crack|keyhole)|in the "
+        r"(?:shower|bath)|while i (?:shower|sleep|undress|wash))\b",
+        r"\b(?:grabs?|grabbed|grabbing) (?:me by )?(?:my|the) (?:throat|neck)\b|\b(?:smash(?:es|ed)?|bang(?:s|ed)?|"
+        r"slam(?:s|med)?|bash(?:es|ed)?|hit(?:s)?) my (?:head|face) (?:against|into|on|off)\b"
+        r"|\bhead under (?:the )?(?:bath |sink |pool )?water\b",
+        r"\b(?:poured|pours|flushed|flushes|binned|bins) (?:away )?my (?:pills|medication|meds|medicine|tablets)\b",
+        r"\bno access to (?:any of )?(?:it|the (?:money|accounts?|bank)|my (?:own )?(?:wages|money|account|"
+        r"salary))\b|\bnot even my own (?:wages|money|salary)\b|\bi'?d starve without (?:him|her|them)\b",
+        r"\b(?:who|he|she|they|my \w+) (?:\w+ )?(?:raped|molested|sexually assaulted) me\b",
+        r"\b(?:shov|push|threw|throw|kick)\w* (?:\w+ ){1,2}down (?:the )?(?:\w+ )?(?:stairs|steps|staircase)\b"
+        r"|\b(?:in the )?shape of (?:his|her|their) (?:fingers|hands?|fist|belt|ring)\b|\b(?:parks?|parked|sits?|"
+        r"waits?) outside my (?:house|flat|home|work|office)\b.*\b(?:every|night|texts?|watch\w*)\b"
+        r"|\bdrag me (?:home|back)\b",
         # Sex without consent.
         r"\b(?:pressur\w+|push(?:es|ed)?|forc\w+|guilt-?trip\w*|coerc\w+|bull(?:y|ies|ied)) me into (?:sex|sexual|"
         r"having sex|doing (?:things|stuff))\b|\b(?:my|a wife'?s?) duty\b.*\bsex\b|\bsex\b.*\bmy duty\b"
@@ -339,7 +369,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:said|say|kept saying|was saying|told (?:him|her|them)) no\b|\b(?:kept|keep) saying (?:no|i was in pain)\b",
         # Fear and where it leaves someone.
         r"\b(?:scared|afraid|terrified|frightened) of (?:my (?:own )?(?:partner|husband|wife|boyfriend|girlfriend|"
-        r"fianc\w*|spouse|ex))\b(?!'s)",
+        r"fianc\w*|spouse|ex))\b(?!'s (?!temper|anger|rage|mood|fist|drinking|threat|reaction|violence|hands))",
         r"\bhid(?:e|ing)? in (?:the |my |our |the kids'? |the children'?s )?(?:\w+ )?(?:room|bathroom|toilet|car|"
         r"closet|cupboard|wardrobe)\b.*\b(?:when|until|because) (?:he|she|they)\b|\bend up hiding\b"
         r"|\bflinch(?:es)? when (?:he|she|they|(?:their|his|her|my) (?:father|dad|mother|mum|mom|stepdad|husband|"
@@ -355,6 +385,19 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"garage|car)\b",
     ),
     "self_harm": (
+        r"\bhow many (?:of )?(?:my )?(?:\w+ ){0,2}(?:pens|pills|tablets|doses|injections|patches) it would take\b"
+        r"|\b(?:everything|it all) to (?:finally )?be over\b|\bfor it all to (?:finally )?(?:end|be over)\b",
+        r"\bnoose\b|\bpractis\w+ (?:tying )?(?:knots|a noose|the knot)\b|\b(?:left|wrote|written|writing|made) my "
+        r"will\b.*\b(?:so|table|after|sort)\b|\b(?:sorted|sorting|worked) out who gets my\b|\bsort (?:things|"
+        r"everything) "
+        r"out after\b|\blife insurance\b.*\b(?:without me|be fine|better off)\b|\bbe fine without me\b",
+        r"\bpress(?:ing|es|ed)? (?:the |a )?(?:knife|blade|razor|scissors) into my (?:arm|skin|wrist|leg|thigh)\b"
+        r"|\bstopped (?:taking )?my (?:\w+ )?(?:medication|meds|pills|insulin|tablets) on purpose\b"
+        r"|\bhope it (?:gets|kills|takes) me\b",
+        r"\b(?:picked|chosen|chose|found) (?:the|a) (?:spot|place|tree|bridge)\b.*\b(?:woods|bridge|do it|end it|"
+        r"note|letter)\b|\bengine running\b.*\bgarage\b|\bgarage\b.*\bengine running\b|\bhose (?:for|to|on|into) "
+        r"the (?:car )?exhaust\b|\bexhaust pipe\b",
+        r"\b(?:roof|ledge|balcony|bridge|edge)\b.*\b(?:want|going|ready) to jump\b",
         r"\bcount(?:s|ed|ing)? (?:the |my )?(?:pills|tablets)\b|\b(?:hold|holding|held) the (?:pills|tablets)\b"
         r"|\b(?:pills|tablets) in my hand\b",
         r"\b(?:stockpil\w+|saving up|hoard\w*|saved up|collecting) (?:my |all my )?(?:medication|meds|pills|"
@@ -406,6 +449,10 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\bi(?:'ve| have)? (?:\w+ )?overdosed\b|\bhospitali[sz]ed after (?:an? )?(?:overdose|attempt)\b",
     ),
     "child_abuse": (
+        r"\bdoesn'?t feed (?:her|him|them|our \w+|my \w+)\b|\bwishes (?:she|he) (?:was|were) dead\b"
+        r"|\bti(?:e|es|ed) us up\b",
+        r"\b(?:beats?|hits?|whips?|smacks?|belts?) (?:our|my|the|his|her) (?:\w+ )?(?:kids?|children|son|daughter|"
+        r"twins|boys?|girls?|baby|toddler)\b.*\bwith\b",
         r"\b(?:shook|shakes|shaking|shake|shaken) (?:the|our|my|his|her) (?:baby|newborn|infant|toddler)\b",
         r"\block(?:s|ed)? (?:our|my|the|his|her|their) (?:kids?|children|son|daughter|\w+-year-old|toddler|niece|"
         r"nephew|stepson|stepdaughter|little \w+|baby) (?:in|into|out)\b"
@@ -456,6 +503,10 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"|\bready to hurt\b",
         r"\bi know where (?:he|she|they) (?:lives?|works)\b.*\b(?:pay|hurt|get|sorry|make)\b"
         r"|\b(?:make|made) (?:him|her|them) pay\b.*\bknow where\b",
+        r"\b(?:going to|gonna) (?:get|take|grab|fetch) (?:\S+ ){0,3}(?:gun|shotgun|rifle|knife|pistol) and (?:shoot|"
+        r"stab|kill|hurt)\b|\b(?:rat poison|antifreeze|bleach|weed ?killer)\b.*\b(?:coffee|tea|food|drink|dinner|"
+        r"meal)\b|\bgot a plan for (?:him|her|them)\b|\b(?:can of petrol|petrol can|jerry ?can|lighter fluid)\b.*\b"
+        r"(?:boot|outside|house|car|work)\b|\bpillow over (?:his|her|their) face\b",
         r"\b(?:burn|set fire to|torch) (?:his|her|their) (?:car|house|flat)\b",
         rf"\b(?:sharpen\w*|load\w*|hid\w*|carry\w*|keep\w*|kept|brought|bring\w*|got) (?:a |my |the |his |her "
         rf")?(?:\w+ )?{_WEAPON}\b.*\b(?:wait(?:ing)? for|for when|comes? home|gets? home|next time i see|when i "

@@ -262,6 +262,11 @@ def test_the_fifth_unseen_safety_set_is_frozen():
         ("Some nights I hold the pills in my hand and count them.", "self_harm"),
         ("My husband makes our son kneel on rice for hours when he gets a bad mark.", "child_abuse"),
         ("I've started sharpening a knife while I wait for my husband to come home.", "harm_to_others"),
+        ("she deleted all my friends off facebook and made me give her my passwords", "partner_violence"),
+        ("He stopped my birth control and says I'll have a baby whether I want one or not.", "partner_violence"),
+        ("I'm terrified of my husband's temper and I plan my whole day around not upsetting him.", "partner_violence"),
+        ("Every time a test is negative I sit in the car in the garage with the engine running.", "self_harm"),
+        ("I've got rat poison and my husband's coffee every morning, and I keep thinking about it.", "harm_to_others"),
     ],
 )
 def test_the_rules_catch_control_threats_and_intent_said_without_a_word_of_violence(text, category):
@@ -280,6 +285,7 @@ def test_the_rules_catch_control_threats_and_intent_said_without_a_word_of_viole
         "My partner gets physical with the punching bag in the garage after work to de-stress.",
         "I noticed I've been cutting you off in meetings. I want to stop that.",
         "I can't get out of bed these days and my partner is worried.",
+        "My dog is terrified of my husband's beard, which is funny, but also how do we fix it?",
     ],
 )
 def test_agreed_accidental_playful_and_figurative_control_words_are_let_through(text):
@@ -288,7 +294,7 @@ def test_agreed_accidental_playful_and_figurative_control_words_are_let_through(
 
 def test_the_rules_alone_keep_their_recall_on_every_measured_set():
     """A regression guard: the sets are development data now (each was measured once while unseen)."""
-    examples = [e for name in ("safety_train_more", "safety_unseen3", "safety_unseen4")
+    examples = [e for name in ("safety_train_more", "safety_unseen3", "safety_unseen4", "safety_unseen5")
                 for e in read_labelled(SUITES / f"{name}.jsonl")]
     report = evaluate(examples)
     assert report.figures["indirect_recall"] >= 0.9, [e.text for e in report.misses]
