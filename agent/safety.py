@@ -64,7 +64,7 @@ _PLAY = re.compile(
     r"knocked me (?:out|off my feet) with|(?:going to|gonna|will|'ll) (?:kill|murder) me (?:when|if) (?:he|she|they) "
     r"(?:finds?|sees?|hears?)|"
     r"snowballs?|playful\w*|water fight|kill it|haha|lol|by mistake|by accident|when i ask (?:him|her|them) to|"
-    r"we (?:both )?(?:agreed|decided|chose))\b",
+    r"we (?:both )?(?:agreed|decided|chose)|i asked (?:him|her|them) to|beat (?:me|us) (?:at|in))\b",
     re.IGNORECASE,
 )
 
@@ -295,7 +295,7 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"(?:him|her|them) every|account for every|explain (?:every|each)|show (?:him|her|them|my \w+) (?:every|"
         r"each|all)|hand over|ask (?:him|her|them|permission) (?:before|to|for|if)|text (?:him|her|them) every)\b",
         r"\b(?:follows?|followed|following|stalks?|stalked|stalking) me\b(?! around the (?:shop|supermarket|house|"
-        r"kitchen|store))(?! on (?:instagram|twitter|tiktok|social|"
+        r"kitchen|store))(?! on \w+)(?! on (?:instagram|twitter|tiktok|social|"
         r"facebook|every|all|x\b))(?:.*\b(?:to|when|from|everywhere|around|room|home|work|car|watch|outside|sits|"
         r"waits)\b)?"
         r"|\b(?:keeps?|kept) (?:showing|turning) up at my\b|\b(?:turned|turns|shows?|showed) up (?:at (?:\S+ ){1,3})?"
