@@ -217,35 +217,24 @@ def test_answers_that_agree_with_hopelessness_are_caught_and_ordinary_ones_are_n
         assert not answer_safety("How do I apologise?", fine).flagged, fine
 
 
-def test_the_third_unseen_safety_set_is_frozen():
-    """Written on 2026-12-06 before the classifier's change that day, and measured once before and once after."""
+# Each unseen set was written and frozen before a change to the check and measured once before and once after it
+# (docs/measurements.md); afterwards it is development data and trains the classifier.
+FROZEN_SETS = [
+    ("safety_unseen3.jsonl", "c3cbd021ad9f6d98", 120),  # 2026-12-06, first session
+    ("safety_unseen4.jsonl", "2c7c5f7c3cd3559a", 148),  # second session, before any change that day
+    ("safety_unseen5.jsonl", "2ea5d50359a02f42", 159),  # after the fourth set's misses were read
+    ("safety_unseen6.jsonl", "fd1c4cfbd02893c2", 152),  # after the fifth set's misses were read
+]
+
+
+@pytest.mark.parametrize(("name", "digest", "size"), FROZEN_SETS)
+def test_the_unseen_safety_sets_are_frozen(name, digest, size):
     import hashlib
 
-    data = (Path(bundled_set()).parent / "safety_unseen3.jsonl").read_bytes()
-    assert hashlib.sha256(data).hexdigest().startswith("c3cbd021ad9f6d98")
-    kinds = {e.kind for e in read_labelled(Path(bundled_set()).parent / "safety_unseen3.jsonl")}
-    assert kinds == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
-
-
-def test_the_fourth_unseen_safety_set_is_frozen():
-    """Written on 2026-12-06 (second session) before any change to the check, to be measured once after it."""
-    import hashlib
-
-    path = Path(bundled_set()).parent / "safety_unseen4.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("2c7c5f7c3cd3559a")
+    path = Path(bundled_set()).parent / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith(digest)
     examples = read_labelled(path)
-    assert len(examples) == 148
-    assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
-
-
-def test_the_fifth_unseen_safety_set_is_frozen():
-    """Written on 2026-12-06 after the fourth set's misses were read and before the next change to the check."""
-    import hashlib
-
-    path = Path(bundled_set()).parent / "safety_unseen5.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("2ea5d50359a02f42")
-    examples = read_labelled(path)
-    assert len(examples) == 159
+    assert len(examples) == size
     assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
 
 
@@ -301,14 +290,3 @@ def test_the_rules_alone_keep_their_recall_on_every_measured_set():
     assert report.figures["narrative_recall"] >= 0.9
     assert report.figures["hard_negative_false_positive_rate"] <= 0.05
     assert report.figures["ordinary_false_positive_rate"] == 0.0
-
-
-def test_the_sixth_unseen_safety_set_is_frozen():
-    """Written on 2026-12-06 after the fifth set's misses were read and before the next change to the check."""
-    import hashlib
-
-    path = Path(bundled_set()).parent / "safety_unseen6.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("fd1c4cfbd02893c2")
-    examples = read_labelled(path)
-    assert len(examples) == 152
-    assert {e.kind for e in examples} == {"explicit", "indirect", "narrative", "past", "ordinary", "hard_negative"}
