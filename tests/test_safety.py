@@ -224,6 +224,7 @@ FROZEN_SETS = [
     ("safety_unseen4.jsonl", "2c7c5f7c3cd3559a", 148),  # second session, before any change that day
     ("safety_unseen5.jsonl", "2ea5d50359a02f42", 159),  # after the fourth set's misses were read
     ("safety_unseen6.jsonl", "fd1c4cfbd02893c2", 152),  # after the fifth set's misses were read
+    ("safety_unseen7.jsonl", "5ead62459c3af4a8", 151),  # after the sixth set's misses were read
 ]
 
 
