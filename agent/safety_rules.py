@@ -51,7 +51,8 @@ _NEGATED = re.compile(r"\b(?:never|not|n't|wouldn't|won't|didn't|doesn't|don't)\
 PLAY = re.compile(
     r"\b(?:pillow ?fights?|chess|tennis|cards|poker|scrabble|game|games|mario|football|race|match|played|playing|"
     r"play-?fight|"
-    r"tickl\w*|jok(?:e|es|ing)|laugh(?:ed|ing)?|silly|teas\w*|every time|killed it|killing it|the mood|"
+    r"tickl\w*|jok(?:e|es|ing)|(?:we|both of us|everyone) (?:\w+ )?laugh\w*|silly|teas\w*|every time|killed it|"
+    r"killing it|the mood|"
     r"knocked me (?:out|off my feet) with|(?:going to|gonna|will|'ll) (?:kill|murder) me (?:when|if) (?:he|she|they) "
     r"(?:finds?|sees?|hears?)|"
     r"snowballs?|playful\w*|water fight|kill it|haha|lol|by mistake|by accident|when i ask (?:him|her|them) to|"
@@ -353,6 +354,20 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"|\b(?:in the )?shape of (?:his|her|their) (?:fingers|hands?|fist|belt|ring)\b|\b(?:parks?|parked|sits?|"
         r"waits?) outside my (?:house|flat|home|work|office)\b.*\b(?:every|night|texts?|watch\w*)\b"
         r"|\bdrag me (?:home|back)\b",
+        rf"{_SOMEONE}(?:\W+(?!never\b|not\b|\w+n'?t\b)\w+){{0,6}}?\W+(?:kick|punch|hit|slap|smack|elbow|"
+        r"knee|headbutt)(?:s|ed|ing)? me in the (?:groin|crotch|balls|ribs|stomach|belly|back|head|face|chest|mouth|"
+        r"eye|jaw|neck|throat|kidneys)\b",
+        r"\bchanged the locks\b.*\b(?:kids|children|while i|on me)\b|\bchecks? my (?:underwear|knickers|body|"
+        r"clothes)\b|\b(?:have|get|got|had) me (?:committed|sectioned|locked up|put away|arrested|deported)\b"
+        r"|\b(?:spy|spies|spying) on me\b|\breport (?:back )?(?:who|where) i\b",
+        r"\b(?:say|said|says) no\b.*\b(?:takes it anyway|does it anyway|carries on|keeps going|forces)\b"
+        r"|\b(?:hid|hides|took|takes|broke|breaks|smashed|smashes) my (?:hearing aids?|glasses|wheelchair|walking "
+        r"stick|crutches|walker)\b|\bonly (?:when|if) i (?:behave|obey|do what (?:he|she|they) (?:says?|wants?))\b"
+        r"|\bto (?:scare|frighten|intimidate|punish) me\b|\bin case i (?:need|have) to (?:run|flee|escape|get out)\b",
+        r"\b(?:holds?|held) my (?:arms?|wrists?|hands?) (?:behind|down|until|so|against)\b|\b(?:makes?|made) me ask "
+        r"(?:\w+ ){0,2}(?:before|to|for|permission)\b|\bsnap(?:s|ped)? my sim\b|\bwhenever (?:he|she|they) "
+        r"(?:sees?|catches?|finds?) me (?:talking|texting|messaging|with)\b|\bdrag(?:s|ged)? me (?:by|around|across|"
+        r"down|through)\b",
         # Sex without consent.
         r"\b(?:pressur\w+|push(?:es|ed)?|forc\w+|guilt-?trip\w*|coerc\w+|bull(?:y|ies|ied)) me into (?:sex|sexual|"
         r"having sex|doing (?:things|stuff))\b|\b(?:my|a wife'?s?) duty\b.*\bsex\b|\bsex\b.*\bmy duty\b"
@@ -389,6 +404,12 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"note|letter)\b|\bengine running\b.*\bgarage\b|\bgarage\b.*\bengine running\b|\bhose (?:for|to|on|into) "
         r"the (?:car )?exhaust\b|\bexhaust pipe\b",
         r"\b(?:roof|ledge|balcony|bridge|edge)\b.*\b(?:want|going|ready) to jump\b",
+        r"\b(?:swallowed|took|taken|take) (?:a |the |half a |half the )?(?:whole )?(?:packet|box|strip|bottle|"
+        r"blister|pack)s? of\b|\b(?:which|what) (?:bridge|building|cliff|car park|tower|floor) is (?:the )?"
+        r"(?:highest|tallest)\b|\b(?:i'?d|i would) (?:rather|sooner) be dead\b|\bimagin\w+ my (?:own )?funeral\b"
+        r"|\bif (?:anything|something) (?:happens|were to happen) to me\b.*\b(?:soon|this week|tonight|weekend)\b"
+        r"|\blook after my \w+ if (?:anything|something) happens to me\b|\bthe only (?:thing|one) "
+        r"(?:stopping|keeping) me\b|\b(?:train|railway) tracks?\b.*\b(?:stand|standing|waiting|wait|jump)\b",
         r"\bcount(?:s|ed|ing)? (?:the |my )?(?:pills|tablets)\b|\b(?:hold|holding|held) the (?:pills|tablets)\b"
         r"|\b(?:pills|tablets) in my hand\b",
         r"\b(?:stockpil\w+|saving up|hoard\w*|saved up|collecting) (?:my |all my )?(?:medication|meds|pills|"
@@ -440,6 +461,11 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"\bi(?:'ve| have)? (?:\w+ )?overdosed\b|\bhospitali[sz]ed after (?:an? )?(?:overdose|attempt)\b",
     ),
     "child_abuse": (
+        r"\b(?:makes?|made|forces?|forced) (?:our|my|the|his|her|their) (?:son|daughter|kids?|children|child|"
+        r"\w+-year-old|toddler|boy|girl|stepson|stepdaughter) (?:to )?sleep in the (?:car|garage|shed|garden|cold|"
+        r"dark|basement|cellar)\b|\b(?:puts?|put|pours?|poured) (?:hot sauce|soap|chilli|pepper|vinegar|bleach) "
+        r"in (?:\S+ ){1,2}mouth\b|\bwet clothes all day\b|\bsmacks? (?:her|him|them) with (?:a |the )?(?:wooden "
+        r"spoon|belt|stick|slipper|cane|hairbrush)\b",
         r"\bdoesn'?t feed (?:her|him|them|our \w+|my \w+)\b|\bwishes (?:she|he) (?:was|were) dead\b"
         r"|\bti(?:e|es|ed) us up\b",
         r"\b(?:beats?|hits?|whips?|smacks?|belts?) (?:our|my|the|his|her) (?:\w+ )?(?:kids?|children|son|daughter|"
@@ -494,6 +520,10 @@ EXTRA_PATTERNS: dict[Category, tuple[str, ...]] = {
         r"|\bready to hurt\b",
         r"\bi know where (?:he|she|they) (?:lives?|works)\b.*\b(?:pay|hurt|get|sorry|make)\b"
         r"|\b(?:make|made) (?:him|her|them) pay\b.*\bknow where\b",
+        r"\b(?:crush\w*|slipp\w*|putting|mix\w*) (?:\w+ ){0,2}(?:pills|tablets|drugs|laxatives)\b.*\b(?:into|in) "
+        r"(?:his|her|their|my \S+) (?:tea|coffee|food|drink|dinner|meal)\b|\bi'?ll put (?:her|him|them) through "
+        r"(?:the|a) (?:window|wall)\b|\bknow when (?:he|she|they)(?:'s| is| are) (?:alone|home alone|on (?:his|her|"
+        r"their) own)\b",
         r"\b(?:going to|gonna) (?:get|take|grab|fetch) (?:\S+ ){0,3}(?:gun|shotgun|rifle|knife|pistol) and (?:shoot|"
         r"stab|kill|hurt)\b|\b(?:rat poison|antifreeze|bleach|weed ?killer)\b.*\b(?:coffee|tea|food|drink|dinner|"
         r"meal)\b|\bgot a plan for (?:him|her|them)\b|\b(?:can of petrol|petrol can|jerry ?can|lighter fluid)\b.*\b"
