@@ -217,6 +217,17 @@ def test_the_frozen_test_part_is_unchanged():
     assert digest.startswith("e002a24f")
 
 
+def test_the_fourth_frozen_test_part_is_unchanged_and_shares_no_turn_with_the_others():
+    """Written on 2026-12-06 after the third part had been measured, before the next retraining."""
+    path = SUITES / "blame_test4.jsonl"
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("1c67cd6c")
+    test = [json.loads(line) for line in path.open()]
+    assert len(test) == 94 and sum(t["blame"] for t in test) == 59
+    others = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_train2.jsonl",
+              "blame_test.jsonl", "blame_test2.jsonl", "blame_test3.jsonl") for line in (SUITES / name).open()}
+    assert not {t["text"].lower() for t in test} & others
+
+
 def test_the_third_frozen_test_part_is_unchanged_and_shares_no_turn_with_the_others():
     """Written on 2026-12-06 after the second part had been measured, before the next retraining."""
     path = SUITES / "blame_test3.jsonl"
