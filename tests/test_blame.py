@@ -217,37 +217,25 @@ def test_the_frozen_test_part_is_unchanged():
     assert digest.startswith("e002a24f")
 
 
-def test_the_fourth_frozen_test_part_is_unchanged_and_shares_no_turn_with_the_others():
-    """Written on 2026-12-06 after the third part had been measured, before the next retraining."""
-    path = SUITES / "blame_test4.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("1c67cd6c")
+# Later test parts, each written and frozen before a retraining (eval/suites/README.md): name, sha256 prefix, turns,
+# blaming turns, and the files written before it, with which it must share no turn.
+LATER_PARTS = [
+    ("blame_test2.jsonl", "4b6eeeda", 130, 80, ("blame_train.jsonl", "blame_test.jsonl")),
+    ("blame_test3.jsonl", "35e42efe", 111, 69,
+     ("blame_train.jsonl", "blame_train2.jsonl", "blame_test.jsonl", "blame_test2.jsonl")),
+    ("blame_test4.jsonl", "1c67cd6c", 94, 59,
+     ("blame_train.jsonl", "blame_train2.jsonl", "blame_test.jsonl", "blame_test2.jsonl", "blame_test3.jsonl")),
+]
+
+
+@pytest.mark.parametrize(("name", "digest", "turns", "blaming", "earlier"), LATER_PARTS)
+def test_the_later_test_parts_are_frozen_and_share_no_turn_with_earlier_files(name, digest, turns, blaming, earlier):
+    path = SUITES / name
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith(digest)
     test = [json.loads(line) for line in path.open()]
-    assert len(test) == 94 and sum(t["blame"] for t in test) == 59
-    others = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_train2.jsonl",
-              "blame_test.jsonl", "blame_test2.jsonl", "blame_test3.jsonl") for line in (SUITES / name).open()}
-    assert not {t["text"].lower() for t in test} & others
-
-
-def test_the_third_frozen_test_part_is_unchanged_and_shares_no_turn_with_the_others():
-    """Written on 2026-12-06 after the second part had been measured, before the next retraining."""
-    path = SUITES / "blame_test3.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("35e42efe")
-    test = [json.loads(line) for line in path.open()]
-    assert len(test) == 111 and sum(t["blame"] for t in test) == 69
-    others = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_train2.jsonl",
-              "blame_test.jsonl", "blame_test2.jsonl") for line in (SUITES / name).open()}
-    assert not {t["text"].lower() for t in test} & others
-
-
-def test_the_second_frozen_test_part_is_unchanged_and_shares_no_turn_with_training():
-    """Written on 2026-12-06 before the classifier was retrained that day; measured once per model version."""
-    path = SUITES / "blame_test2.jsonl"
-    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("4b6eeeda")
-    test = [json.loads(line) for line in path.open()]
-    assert len(test) == 130 and sum(t["blame"] for t in test) == 80
-    trained = {json.loads(line)["text"].lower() for name in ("blame_train.jsonl", "blame_test.jsonl")
-               for line in (SUITES / name).open()}
-    assert not {t["text"].lower() for t in test} & trained
+    assert len(test) == turns and sum(t["blame"] for t in test) == blaming
+    seen = {json.loads(line)["text"].lower() for other in earlier for line in (SUITES / other).open()}
+    assert not {t["text"].lower() for t in test} & seen
 
 
 # --- the shipped classifier on the real embedder -----------------------------------------------------------
