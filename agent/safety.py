@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from agent.safety_rules import EXCUSE, PLAY, SENTENCE, Category, SafetyVerdict, check_message, normalise
+from agent.safety_rules import SENTENCE, Category, SafetyVerdict, check_message, is_play, normalise
 
 SafetyCheckFn = Callable[[str], SafetyVerdict]  # a user's message -> the verdict; rules only, or rules + classifier
 
@@ -123,15 +123,15 @@ CLASSES: tuple[str, ...] = ("none", "self_harm", "partner_violence", "harm_to_ot
 
 
 # The classifier embeds at most this many sentences of a message (about a second here); the rules read them all.
-MAX_CLASSIFIEDSENTENCES = 120
+MAX_CLASSIFIED_SENTENCES = 120
 
 
 def message_sentences(text: str) -> list[str]:
     """The sentences the classifier reads: all of them, or of a very long message its start and its end (a long
     story often comes to what happened last)."""
     found = [m.group().strip() for m in SENTENCE.finditer(normalise(text)) if len(m.group().strip()) > 3]
-    if len(found) > MAX_CLASSIFIEDSENTENCES:
-        half = MAX_CLASSIFIEDSENTENCES // 2
+    if len(found) > MAX_CLASSIFIED_SENTENCES:
+        half = MAX_CLASSIFIED_SENTENCES // 2
         found = found[:half] + found[-half:]
     return found or [normalise(text)]
 
@@ -187,7 +187,7 @@ class SafetyCheck:
         probs = self.model.probabilities(np.asarray(self.embed(sentences), dtype=np.float64))
         danger = 1.0 - probs[:, 0]
         # Play and hyperbole ("going to kill me when she finds out") let the rules through; the classifier too.
-        danger[[bool(PLAY.search(s) and not EXCUSE.search(s)) for s in sentences]] = 0.0
+        danger[[is_play(s) for s in sentences]] = 0.0
         best = int(np.argmax(danger))
         if danger[best] >= self.model.threshold:
             category = CLASSES[1 + int(np.argmax(probs[best, 1:]))]

@@ -74,8 +74,8 @@ def bundled_set() -> Path:
     return Path(str(files("eval") / "suites" / "safety.jsonl"))
 
 
-# Every labelled set but the newest unseen one: those sets have all been measured, so they now train. A set
-# written after a change stays out of this list until it has been measured once (see eval/suites/README.md).
+# Every labelled set that has been measured on the change it was written for now trains; a new unseen set stays
+# out of this list until it has been measured once (see eval/suites/README.md).
 TRAINING_SETS = (
     "safety_train", "safety_train_more", "safety_unseen", "safety_unseen2", "safety_unseen3", "safety_unseen4",
     "safety_unseen5", "safety_unseen6", "safety_unseen7",
@@ -83,7 +83,7 @@ TRAINING_SETS = (
 
 
 def training_sets() -> list[Path]:
-    """Extra labelled messages for the classifier (long narrative posts are left out: it reads single sentences)."""
+    """Extra labelled messages for the classifier, beside the bundled set."""
     return [Path(str(files("eval") / "suites" / f"{name}.jsonl")) for name in TRAINING_SETS]
 
 

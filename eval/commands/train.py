@@ -21,7 +21,8 @@ from agent.commands import (
 from eval.commands import existing as _existing
 
 _BUNDLED_BLAME_TRAIN = Path("<bundled>")
-# blame_test2 has been measured (docs/measurements.md), so it trains now; blame_test3 is the frozen test part.
+# blame_test2 has been measured (docs/measurements.md), so it trains; blame_test, blame_test3 and blame_test4 are
+# frozen test parts (a retraining with blame_test3 was worse on blame_test4 and was reverted).
 BUNDLED_BLAME_TRAINING = ("blame_train.jsonl", "blame_train2.jsonl", "blame_test2.jsonl")
 
 
@@ -118,6 +119,7 @@ def _train_safety(args: argparse.Namespace, settings: Any) -> Any:
         raise UsageError("--train needs --counselchat FILE.jsonl (real questions to learn what is ordinary)")
     embed = Attune(settings).embed
     model, report = train_safety_model(
+        # Long narrative posts are left out: the classifier reads single sentences.
         [ex for path in [bundled_set(), *training_sets()] for ex in read_labelled(path) if ex.kind != "narrative"],
         read_counselchat_questions(_existing(args.counselchat)),
         embed,
@@ -153,7 +155,6 @@ def _train_blame(args: argparse.Namespace, embed: Any, started: float) -> int:
     from eval.rubric.train import counselchat_advice_sentences, read_turns, train_blame_model
 
     suites = files("eval") / "suites"
-    # The bundled training turns are two files: the first set and the turns written for the second model version.
     paths = [Path(str(suites / name)) for name in BUNDLED_BLAME_TRAINING] if args.blame == _BUNDLED_BLAME_TRAIN \
         else [args.blame]
     try:

@@ -216,7 +216,6 @@ def cross_validate(
 
 # -- the non-blame classifier --------------------------------------------------------------------------------
 
-KIND_WEIGHT: str | None = "balanced"
 KIND_C = 8.0  # the horseman head, balanced across horsemen: contempt outnumbers the rest and was named for them
 BLAME_C = 0.5  # chosen by out-of-fold recall on the training turns (0.25: 81.9%, 0.5: 84.2%, 1: 80.0%, 2: 77.3%)
 EXTRA_WEIGHT = 0.05  # each advice sentence counts a tenth of a labelled turn: it teaches the register, no more
@@ -304,7 +303,7 @@ def _fit_heads(
     blame = LogisticRegression(C=BLAME_C, class_weight="balanced", max_iter=4000)
     blame.fit(x[idx], (y[idx] > 0).astype(int), sample_weight=weights[idx])
     blaming = idx[y[idx] > 0]
-    kinds = LogisticRegression(C=KIND_C, class_weight=KIND_WEIGHT, max_iter=4000).fit(x[blaming], y[blaming])
+    kinds = LogisticRegression(C=KIND_C, class_weight="balanced", max_iter=4000).fit(x[blaming], y[blaming])
     kind_coef = np.zeros((len(model.kinds), x.shape[1]))
     kind_intercept = np.full(len(model.kinds), -30.0)  # a horseman absent from these rows is never named
     rows = kinds.classes_ - 1
